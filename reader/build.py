@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reader.models import ParseIssue, Paper, Record
+from reader.models import Paper, ParseIssue, Record
 from reader.sources import ParseOptions, iter_listing_files, parse_listing
 
 #: progress(stage, done, total): stage is "parse", "merge" or "write".

@@ -109,7 +109,7 @@ def show_lines(paper: Paper, state: PaperState) -> list[str]:
     if state.note:
         lines += ["", "Note:"]
         lines += ["  " + inert_text(line) for line in state.note.split("\n")]
-    lines += ["", "Abstract:"] + _wrapped(paper.abstract)
+    lines += ["", "Abstract:", *_wrapped(paper.abstract)]
     for number, version in enumerate(paper.abstract_versions[1:], start=2):
         lines += ["", f"Abstract, version {number} of {len(paper.abstract_versions)} (older):"]
         lines += _wrapped(version)
