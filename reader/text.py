@@ -26,43 +26,44 @@ __all__ = ["as_rich_text", "display_text", "fold_for_search", "inert_text", "lat
 
 # --------------------------------------------------------------------------- LaTeX
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 # Accent macros -> combining mark (composed with NFC afterwards).
-_ACCENTS = {
-    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303",
-    "=": "\u0304", ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b",
-    "c": "\u0327", "k": "\u0328", "r": "\u030a", "d": "\u0323", "b": "\u0331",
-}
+_ACCENTS = dict(
+    zip("'`^\"~=.uvHckrdb", "\u0301\u0300\u0302\u0308\u0303\u0304\u0307\u0306\u030c"
+        "\u030b\u0327\u0328\u030a\u0323\u0331", strict=True)
+)  # fmt: skip
 # Text-mode letters that swallow the following space (``Stra\ss e``).
-_LETTERS = {
-    "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ",
-    "aa": "å", "AA": "Å", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ",
-}
+_LETTERS = dict(zip(_words("ss o O ae AE oe OE aa AA l L i j"), "ßøØæÆœŒåÅłŁıȷ", strict=True))
 # Macros whose single argument is shown as is (style only).
-_STYLE = frozenset(
+_STYLE = frozenset(_words(
     "emph textbf textit texttt textsc textrm textsf textsl textup textmd textnormal text "
     "mbox hbox mathrm mathbf mathit mathsf mathtt mathcal mathbb mathfrak mathscr mathnormal "
     "boldsymbol bm operatorname underline overline hat widehat tilde widetilde bar vec dot "
-    "ddot check breve acute grave mathring uline ensuremath textup small large Large".split()
-)
-# Macros that vanish with no argument (sizing, spacing hints, delimiters modifiers).
-_NOTHING = frozenset(
+    "ddot check breve acute grave mathring uline ensuremath small large Large"
+))  # fmt: skip
+# Macros that vanish with no argument (sizing, spacing hints, delimiter modifiers).
+_NOTHING = frozenset(_words(
     "left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr middle "
     "displaystyle textstyle scriptstyle limits nolimits relax noindent centering "
     "protect xspace normalfont bfseries itshape rmfamily sffamily ttfamily scshape "
-    "tiny scriptsize footnotesize normalsize huge Huge".split()
-)
-_DROP_WITH_ARG = frozenset("label vspace hspace phantom footnotemark".split())
-_CITE = frozenset("cite citep citet citealp citeauthor citeyear autocite parencite".split())
-_REF = frozenset("ref eqref autoref cref Cref pageref".split())
-_SPACES = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": " ", "qquad": " ",
-           "\\": " ", "newline": " ", "par": " ", "enspace": " ", "thinspace": " "}
-_ESCAPED = {"%": "%", "&": "&", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}",
-            "|": "‖", "-": ""}
-
+    "tiny scriptsize footnotesize normalsize huge Huge"
+))  # fmt: skip
+_DROP_WITH_ARG = frozenset(_words("label vspace hspace phantom footnotemark"))
+_CITE = frozenset(_words("cite citep citet citealp citeauthor citeyear autocite parencite"))
+_REF = frozenset(_words("ref eqref autoref cref Cref pageref url path"))
+_SPACES = {
+    **dict.fromkeys(_words(", ; : quad qquad \\ newline par enspace thinspace"), " "),
+    " ": " ",
+    "!": "",
+}
+_ESCAPED = {"%": "%", "&": "&", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", "|": "‖", "-": ""}
 _SUPER = dict(zip("0123456789+-=()niaeoxhijklmnprstuvwyABDEGHIJKLMNOPRTUVW",
-                  "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵃᵉᵒˣʰⁱʲᵏˡᵐⁿᵖʳˢᵗᵘᵛʷʸᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ", strict=True))
-_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx",
-                "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+                  "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵃᵉᵒˣʰⁱʲᵏˡᵐⁿᵖʳˢᵗᵘᵛʷʸᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ", strict=True))  # fmt: skip
+_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))  # fmt: skip
 
 # One token: a control word/symbol, a math shift, a brace, a script mark, or a run of text.
 _TOKEN = re.compile(r"\\(?:[A-Za-z]+\*?|.)|\$\$?|[{}^_~]|``|''|[^\\${}^_~`']+|[`'\\]", re.S)
@@ -84,10 +85,24 @@ def _symbols() -> dict[str, str]:
                 table[spec.macroname] = repl
     except Exception:  # pragma: no cover - pylatexenc missing or changed: keep going
         pass
-    table.update({"times": "×", "in": "∈", "dots": "…", "ldots": "…", "cdots": "⋯",
-                  "log": "log", "sim": "∼", "approx": "≈", "textasciitilde": "~",
-                  "LaTeX": "LaTeX", "TeX": "TeX", "textbackslash": "\\", "ast": "∗",
-                  "%": "%"})
+    table.update(
+        {
+            "times": "×",
+            "in": "∈",
+            "dots": "…",
+            "ldots": "…",
+            "cdots": "⋯",
+            "log": "log",
+            "sim": "∼",
+            "approx": "≈",
+            "textasciitilde": "~",
+            "LaTeX": "LaTeX",
+            "TeX": "TeX",
+            "textbackslash": "\\",
+            "ast": "∗",
+            "%": "%",
+        }
+    )
     return table
 
 
@@ -208,8 +223,6 @@ class _Converter:
             return f"[{self._arg(math)}]"
         if name in _REF:
             return self._arg(math)
-        if name in ("url", "path"):
-            return self._arg(math)
         if name == "href":
             url = self._arg(math)
             label = self._arg(math)
@@ -247,9 +260,25 @@ def latex_to_unicode(text: str) -> str:
 # --------------------------------------------------------------------------- folding
 
 # Letters NFKD leaves whole that people type without their stroke.
-_FOLD_LETTERS = str.maketrans({"ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d",
-                               "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i",
-                               "ȷ": "j", "þ": "th", "ð": "d", "ħ": "h"})
+_FOLD_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+        "ȷ": "j",
+        "þ": "th",
+        "ð": "d",
+        "ħ": "h",
+    }
+)
 
 
 def fold_for_search(text: str) -> str:
@@ -267,12 +296,12 @@ def fold_for_search(text: str) -> str:
 
 # --------------------------------------------------------------------------- terminal safety
 
-_INVISIBLE = (
-    [0x061C, 0x200E, 0x200F, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E, 0x00AD]
-    + list(range(0x202A, 0x202F))  # LRE RLE PDF LRO RLO
-    + list(range(0x2061, 0x2070))  # invisible operators, LRI RLI FSI PDI, deprecated formats
-    + list(range(0xE0000, 0xE0080))  # tag characters (hidden ASCII)
-)
+_INVISIBLE = [
+    *(0x061C, 0x200E, 0x200F, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E, 0x00AD),
+    *range(0x202A, 0x202F),  # LRE RLE PDF LRO RLO
+    *range(0x2061, 0x2070),  # invisible operators, LRI RLI FSI PDI, deprecated formats
+    *range(0xE0000, 0xE0080),  # tag characters (hidden ASCII)
+]
 
 
 def _inert_table() -> dict[int, str | None]:
