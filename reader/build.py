@@ -117,15 +117,14 @@ def build_store(
 
     existing: list[Paper] = []
     known_keys: Mapping[str, str] = {}
+    unreadable_store: StoreError | None = None
     if db_path.exists():
         try:
             old = Store.open(db_path)
         except StoreError as exc:
             if not replace:
                 raise BuildError(f"cannot import into the existing store: {exc}") from exc
-            report.issues.append(
-                ParseIssue(str(db_path), 0, f"existing store unreadable, rebuilt fresh: {exc}")
-            )
+            unreadable_store = exc
         else:
             known_keys = old.alias_map()
             if not replace:
@@ -148,6 +147,16 @@ def build_store(
     if progress:
         progress("merge", 1, 1)
         progress("write", 0, 1)
+    if unreadable_store is not None:
+        moved_aside = _move_aside(db_path)
+        report.issues.append(
+            ParseIssue(
+                str(db_path),
+                0,
+                f"existing store unreadable ({unreadable_store}); kept as {moved_aside.name}, "
+                "rebuilt fresh",
+            )
+        )
     write_store(db_path, merged.papers, build_meta(parsed.files, as_of, report, replace))
     if progress:
         progress("write", 1, 1)
@@ -167,3 +176,10 @@ def build_meta(
         "entries": report.entries,
         "papers": report.papers,
     }
+
+
+def _move_aside(path: Path) -> Path:
+    """Keep an unreadable store under a new name instead of overwriting it."""
+    target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+    path.replace(target)
+    return target
