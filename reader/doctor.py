@@ -34,8 +34,7 @@ def run_checks(db_path: Path, state_store) -> list[Finding]:
 
 
 def _check_store(db_path: Path, findings: list[Finding]):
-    from reader.atomicfile import remove_stale_temps  # noqa: F401  (same naming rules)
-    from reader.store import SCHEMA_VERSION, Store, StoreError
+    from reader.store import Store, StoreError
 
     subject = f"store {db_path}"
     temps = _temp_files_next_to(db_path)
@@ -51,8 +50,7 @@ def _check_store(db_path: Path, findings: list[Finding]):
     except StoreError as exc:
         findings.append(Finding(subject, f"unreadable: {exc}", True))
         return None
-    schema = store.meta.get("schema", SCHEMA_VERSION)
-    findings.append(Finding(subject, f"schema {schema}, {len(store)} papers"))
+    findings.append(Finding(subject, f"schema {store.schema_version}, {len(store)} papers"))
     keys = [paper.key for paper in store.papers]
     duplicates = len(keys) - len(set(keys))
     if duplicates:
@@ -114,9 +112,11 @@ def _matches_by_alias(state, key: str, identities: dict[str, str]) -> bool:
 
 
 def _temp_files_next_to(path: Path) -> list[Path]:
+    from reader.atomicfile import temp_prefix
+
     if not path.parent.is_dir():
         return []
-    return sorted(p for p in path.parent.glob(f".{path.name}.tmp-*") if p.is_file())
+    return sorted(p for p in path.parent.glob(temp_prefix(path) + "*") if p.is_file())
 
 
 def _lock_is_held(path: Path) -> bool:
