@@ -1,0 +1,153 @@
+"""Author lists by structure: name checks, `et al.`, ` · affiliation`, and title/author splits.
+
+Listings run a title and its authors together (`…Technical ReportChen Hu, Haikuo Du et al.`).
+The split point is found by structure, not by knowing the paper: it sits where an uppercase
+letter directly follows a non-space character, and what follows must read as a list of
+person names.  The earliest such point wins.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+#: Lines longer than this are not searched for a title/author split (linear-time guard).
+MAX_SPLIT_LINE = 20_000
+#: A single name longer than this is not a name.
+MAX_NAME_CHARS = 80
+
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|[-'’.])*")
+_PARTICLES = frozenset(
+    {
+        "de", "del", "della", "der", "di", "da", "das", "dos", "du", "la", "le", "van", "von",
+        "den", "ten", "ter", "bin", "al", "el", "y", "zu",
+    }
+)  # fmt: skip
+_ET_AL = re.compile(r",?\s*\bet\s+al\b\.?\s*$", re.IGNORECASE)
+_INTERNAL_CAP_OK = re.compile(r"(?:Mc|Mac|O'|O’|D'|D’|L'|L’)[^\W\d_]")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorLine:
+    """An author line taken apart: names, whether `et al.` cut it, affiliations after ` · `."""
+
+    authors: tuple[str, ...]
+    truncated: bool
+    affiliations: tuple[str, ...]
+
+
+def _token_ok(token: str, allow_internal_caps: bool) -> bool:
+    if not _TOKEN.fullmatch(token):
+        return False
+    if allow_internal_caps:
+        return True
+    rest = token[1:]
+    if any(ch.isupper() for ch in rest):
+        # "Jean-Pierre", "O'Neil", "McDonald" are names; "ReportChen" is a title word glued on.
+        for part in re.split(r"[-'’.]", token):
+            if part and any(ch.isupper() for ch in part[1:]) and not _INTERNAL_CAP_OK.match(part):
+                return False
+    return True
+
+
+def is_person_name(name: str) -> bool:
+    """Does ``name`` read as one person's name (1-4 name-like tokens, no digits)?
+
+    Internal capitals are allowed only in the first token (`StepFun`), so a title word glued
+    to a name (`ReportChen Hu`) or a garbled name (`Bin StepFun`) is refused; `Jean-Pierre`,
+    `O'Neil` and `McDonald` pass.
+    """
+    if not name or len(name) > MAX_NAME_CHARS:
+        return False
+    tokens = name.split()
+    core = [t for t in tokens if t.casefold() not in _PARTICLES]
+    if not 1 <= len(core) <= 4 or len(tokens) > 6:
+        return False
+    if not any(t[:1].isupper() for t in tokens):
+        return False
+    return all(_token_ok(token, index == 0) for index, token in enumerate(tokens))
+
+
+def is_clean_author_list(authors: tuple[str, ...] | list[str]) -> bool:
+    """True when every item is a plausible person name (no `:` or stray tokens)."""
+    return bool(authors) and all(is_person_name(a) for a in authors)
+
+
+def _split_affiliations(text: str) -> tuple[str, tuple[str, ...]]:
+    if " · " not in text:
+        return text, ()
+    head, _, tail = text.partition(" · ")
+    parts = re.split(r"\s*(?:·|;|,)\s*", tail)
+    return head, tuple(p.strip() for p in parts if p.strip())
+
+
+def _strip_et_al(text: str) -> tuple[str, bool]:
+    """Drop a trailing `et al.` (searched in the last 40 chars only: linear time)."""
+    offset = max(0, len(text) - 40)
+    match = _ET_AL.search(text, offset)
+    if not match:
+        return text, False
+    return text[: match.start()], True
+
+
+def parse_author_line(text: str) -> AuthorLine:
+    """Take an author line as given: `A, B et al. · affil` -> names, truncated, affiliations."""
+    text = text.strip()
+    text, affiliations = _split_affiliations(text)
+    text, truncated = _strip_et_al(text)
+    names = tuple(n.strip() for n in re.split(r",|\band\b", text) if n.strip())
+    return AuthorLine(names, truncated, affiliations)
+
+
+def looks_like_author_line(text: str) -> bool:
+    """Does a whole line read as an author list (used to tell authors from abstract)?"""
+    if len(text) > MAX_SPLIT_LINE:
+        return False
+    line = parse_author_line(text)
+    return is_clean_author_list(line.authors)
+
+
+def split_title_authors(text: str) -> tuple[str, AuthorLine] | None:
+    """Split a run-together `TitleAuthor, Author et al. · affil` line, or None if no split.
+
+    Candidates are positions where an uppercase letter follows a non-space character; the
+    remainder must be a comma-separated list of names whose first name passes the strict
+    check.  The earliest valid candidate wins.  Linear in the line length.
+    """
+    text = text.strip()
+    if not text or len(text) > MAX_SPLIT_LINE:
+        return None
+    body, affiliations = _split_affiliations(text)
+    body, truncated = _strip_et_al(body)
+    body = body.rstrip().rstrip(",").rstrip()
+    commas = [i for i, ch in enumerate(body) if ch == ","]
+    # valid_from[k]: every item after comma k is a name (items between comma k and the end).
+    valid_from = [False] * (len(commas) + 1)
+    valid_from[len(commas)] = True  # sentinel: nothing after the last item
+    for k in range(len(commas) - 1, -1, -1):
+        end = commas[k + 1] if k + 1 < len(commas) else len(body)
+        item = body[commas[k] + 1 : end].strip()
+        valid_from[k] = is_person_name(item) and (k + 1 == len(commas) or valid_from[k + 1])
+    for i in range(1, len(body)):
+        ch = body[i]
+        if not ch.isupper() or body[i - 1].isspace():
+            continue
+        k = bisect.bisect_left(commas, i)
+        end = commas[k] if k < len(commas) else len(body)
+        if end - i > MAX_NAME_CHARS:
+            continue
+        first = body[i:end].strip()
+        if not is_person_name(first):
+            continue
+        if k < len(commas) and not valid_from[k]:
+            continue
+        title = body[:i].strip()
+        if not title:
+            continue
+        rest = [first] + [
+            body[commas[j] + 1 : commas[j + 1] if j + 1 < len(commas) else len(body)].strip()
+            for j in range(k, len(commas))
+        ]
+        return title, AuthorLine(tuple(rest), truncated, affiliations)
+    return None

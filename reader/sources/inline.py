@@ -1,0 +1,226 @@
+"""Layout (a): `CATMon D[, YYYY][Code]` header, one title+authors line, one abstract line.
+
+This module also holds the line primitives the other listing layouts share: the header line
+(category, date, code flag) and URL finding, so every layout reads them the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from reader.models import LAYOUT_INLINE, ParseIssue, ParseResult, Record, SourceRef
+from reader.sources import Layout, ParseOptions
+from reader.sources.authors import split_title_authors
+from reader.sources.dates import MONTH_PATTERN, ListingYear, infer_listing_year, make_date
+from reader.sources.dates import month_number as _month_number
+
+#: A header line is short; longer lines are never tried against the header pattern.
+MAX_HEADER_LINE = 80
+
+_HEADER = re.compile(
+    r"(?P<cat>[A-Za-z][A-Za-z\-]*(?:\.[A-Za-z\-]+)?)??"
+    rf"(?P<mon>(?i:{MONTH_PATTERN}))\.?\s*(?P<day>\d{{1,2}})"
+    r"(?:,\s*(?P<year>\d{4}))?\s*(?P<code>Code)?"
+)
+_URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+")
+_URL_TRAIL = ".,;:!?)]}'\"”’>"
+_CODE_HOSTS = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org|"
+    r"codeberg\.org)/",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class Header:
+    """A parsed header line; ``date`` is filled once the listing year is known."""
+
+    line: int
+    category: str | None
+    month: int
+    day: int
+    year: int | None
+    has_code: bool
+
+
+def parse_header(text: str, line: int) -> Header | None:
+    """`CVJan 14Code`, `cs.CLOct 26, 2022`, `LGMar 6, 2025Code` -> Header; else None."""
+    text = text.strip()
+    if not text or len(text) > MAX_HEADER_LINE:
+        return None
+    match = _HEADER.fullmatch(text)
+    if not match:
+        return None
+    month = _month_number(match.group("mon"))
+    if month is None:
+        return None
+    year = int(match.group("year")) if match.group("year") else None
+    return Header(
+        line, match.group("cat"), month, int(match.group("day")), year, bool(match.group("code"))
+    )
+
+
+def find_urls(text: str) -> list[str]:
+    """URLs in free text, with trailing punctuation (`.`, `,`, `)`) stripped."""
+    urls: list[str] = []
+    if "http" not in text:
+        return urls
+    for match in _URL.finditer(text):
+        url = match.group(0)
+        while url and url[-1] in _URL_TRAIL:
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break
+            url = url[:-1]
+        if len(url) > len("https://") and url not in urls:
+            urls.append(url)
+    return urls
+
+
+def looks_like_prose(text: str) -> bool:
+    """Long text with sentences (an abstract), as opposed to a title or a name list."""
+    return len(text) > 300 or text.count(". ") >= 2
+
+
+def is_code_url(url: str) -> bool:
+    """A link to a code host (GitHub, GitLab, Hugging Face, ...) means the paper has code."""
+    return bool(_CODE_HOSTS.match(url))
+
+
+@dataclass(slots=True)
+class DateResolver:
+    """Resolves header dates once the whole listing has been seen (year-less dates need it)."""
+
+    file: str
+    options: ParseOptions
+    headers: list[Header] = field(default_factory=list)
+    extra_years: list[int] = field(default_factory=list)
+
+    def listing_year(self) -> ListingYear:
+        years = [h.year for h in self.headers if h.year is not None] + self.extra_years
+        return infer_listing_year(years, self.file, self.options.as_of)
+
+    def resolve(self, issues: list[ParseIssue]) -> dict[int, str | None]:
+        """header line -> ISO date; invalid dates (`Feb 30`) become warnings naming the line."""
+        listing = None
+        dates: dict[int, str | None] = {}
+        for header in self.headers:
+            if header.year is not None:
+                value = make_date(header.year, header.month, header.day)
+            else:
+                if listing is None:
+                    listing = self.listing_year()
+                    if listing.note:
+                        issues.append(ParseIssue(self.file, header.line, listing.note))
+                value = listing.resolve(header.month, header.day)
+                if value is None and listing.year is None and listing.as_of is None:
+                    dates[header.line] = None
+                    continue
+            if value is None:
+                issues.append(
+                    ParseIssue(self.file, header.line, f"invalid date {_describe(header)}")
+                )
+            dates[header.line] = value
+        return dates
+
+
+def _describe(header: Header) -> str:
+    text = f"month {header.month} day {header.day}"
+    return f"{text} {header.year}" if header.year else text
+
+
+def detect(text: str) -> float:
+    """Header lines each followed by two non-header lines, no blank-line blocks."""
+    lines = [ln for ln in text[:200_000].split("\n") if ln.strip()]
+    if not lines:
+        return 0.0
+    heads = [i for i, ln in enumerate(lines) if parse_header(ln, 0) is not None]
+    if not heads or heads[0] != 0:
+        return 0.0 if not heads else 0.3
+    well_formed = sum(1 for a, b in zip(heads, [*heads[1:], len(lines)], strict=True) if b - a == 3)
+    return 0.5 + 0.45 * well_formed / len(heads)
+
+
+def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
+    """Records from an inline listing; a truncated entry is a warning, the rest still parses."""
+    issues: list[ParseIssue] = []
+    resolver = DateResolver(file, options)
+    entries: list[tuple[Header, list[tuple[int, str]]]] = []
+    current: tuple[Header, list[tuple[int, str]]] | None = None
+    for number, raw in enumerate(text.split("\n"), start=1):
+        if not raw.strip():
+            continue
+        header = parse_header(raw, number)
+        if header is not None:
+            current = (header, [])
+            entries.append(current)
+            resolver.headers.append(header)
+        elif current is None:
+            issues.append(ParseIssue(file, number, "text before the first header line skipped"))
+        else:
+            current[1].append((number, raw.strip()))
+    dates = resolver.resolve(issues)
+    records = [
+        _record(header, body, file, dates.get(header.line), issues) for header, body in entries
+    ]
+    return ParseResult(file, LAYOUT_INLINE, records, issues)
+
+
+def _record(
+    header: Header,
+    body: list[tuple[int, str]],
+    file: str,
+    date: str | None,
+    issues: list[ParseIssue],
+) -> Record:
+    source = SourceRef(file, header.line, LAYOUT_INLINE)
+    title = None
+    authors: tuple[str, ...] = ()
+    truncated = False
+    affiliations: tuple[str, ...] = ()
+    abstract = None
+    if not body:
+        issues.append(ParseIssue(file, header.line, "entry has a header but no title or abstract"))
+    else:
+        number, line = body[0]
+        split = split_title_authors(line)
+        if split is None and len(body) == 1 and looks_like_prose(line):
+            abstract = line
+            issues.append(
+                ParseIssue(file, header.line, "entry has no title line (truncated entry)")
+            )
+            body = []
+        elif split is None:
+            title = line
+            issues.append(
+                ParseIssue(file, number, "could not tell the authors from the title; kept as title")
+            )
+        else:
+            title, author_line = split
+            authors, truncated = author_line.authors, author_line.truncated
+            affiliations = author_line.affiliations
+        if len(body) == 1:
+            issues.append(ParseIssue(file, header.line, "entry has no abstract (truncated entry)"))
+        elif body:
+            abstract = " ".join(text for _n, text in body[1:])
+            if len(body) > 2:
+                issues.append(
+                    ParseIssue(file, body[2][0], "extra lines after the abstract joined to it")
+                )
+    urls = tuple(find_urls(abstract or ""))
+    return Record(
+        source=source,
+        title=title,
+        title_own_line=False,
+        authors=authors,
+        authors_truncated=truncated,
+        affiliations=affiliations,
+        category=header.category,
+        date=date,
+        has_code=header.has_code or any(is_code_url(u) for u in urls),
+        urls=urls,
+        abstract=abstract,
+    )
+
+
+LAYOUT = Layout(LAYOUT_INLINE, detect, parse)
