@@ -1,0 +1,153 @@
+"""First paint in a real terminal: launch `reader --db FILE` in tmux and watch the screen.
+
+The clock starts just before tmux is asked to run the command (its server is already up, on
+a private socket, so only the app's own start is timed) and stops at the first
+``capture-pane`` that shows the list's ``shown/total`` counter for the whole store.  The
+app's peak RSS is read from /proc before it is stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+WIDTH, HEIGHT = 160, 48
+POLL_S = 0.005
+TIMEOUT_S = 120.0
+
+
+def reader_command(repo: Path) -> list[str]:
+    """The installed console script next to this interpreter, else `python -m reader`."""
+    script = Path(sys.executable).with_name("reader")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "reader"]
+
+
+def counter_pattern(total: int) -> re.Pattern[str]:
+    """``N/total`` as the app may print it: 1234/100000, 1,234 / 100,000, 100 000."""
+    spelled = {str(total), f"{total:,}", f"{total:,}".replace(",", " "), f"{total:_}"}
+    alternatives = "|".join(re.escape(s) for s in sorted(spelled, key=len, reverse=True))
+    return re.compile(rf"\d[\d, _]*\s*/\s*(?:{alternatives})(?!\d)")
+
+
+class Tmux:
+    """A private tmux server (own socket), so nothing touches anyone else's sessions."""
+
+    def __init__(self) -> None:
+        self.socket = f"reader-bench-{os.getpid()}"
+        self._run("new-session", "-d", "-s", "idle", "-x", str(WIDTH), "-y", str(HEIGHT))
+
+    def _run(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def launch(self, name: str, command: str) -> None:
+        self._run(
+            "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), command
+        )
+        self._run("set-option", "-t", name, "remain-on-exit", "on")
+
+    def capture(self, name: str) -> str:
+        return self._run("capture-pane", "-p", "-t", name)
+
+    def pane_pid(self, name: str) -> int:
+        return int(self._run("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+
+    def pane_dead(self, name: str) -> bool:
+        return self._run("display-message", "-p", "-t", name, "#{pane_dead}").strip() == "1"
+
+    def kill(self, name: str) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-session", "-t", name], check=False)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], check=False)
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return round(int(match.group(1)) / 1024, 1) if match else None
+
+
+def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, Any]:
+    """One launch: seconds to first frame, seconds to the full list, app peak RSS."""
+    pattern = counter_pattern(total)
+    started = time.perf_counter()
+    tmux.launch(name, command)
+    first_frame = None
+    listed = None
+    screen = ""
+    pid = tmux.pane_pid(name)
+    while time.perf_counter() - started < TIMEOUT_S:
+        screen = tmux.capture(name)
+        now = time.perf_counter() - started
+        if first_frame is None and screen.strip():
+            first_frame = now
+        if pattern.search(screen):
+            listed = now
+            break
+        if tmux.pane_dead(name):
+            break
+        time.sleep(POLL_S)
+    if listed is not None:
+        time.sleep(1.0)  # let background work (index build) reach its peak too
+    rss = _peak_rss_mb(pid)
+    tmux.kill(name)
+    result: dict[str, Any] = {
+        "first_frame_s": round(first_frame, 3) if first_frame is not None else None,
+        "list_s": round(listed, 3) if listed is not None else None,
+        "app_peak_rss_mb": rss,
+    }
+    if listed is None:
+        result["screen"] = screen[-2000:]
+    return result
+
+
+def measure_paint(repo: Path, db: Path, total: int, runs: int = 3) -> dict[str, Any]:
+    """A warm-up launch, then `runs` timed launches; median and worst of the timed ones."""
+    if shutil.which("tmux") is None:
+        return {"skipped": "tmux not installed"}
+    config = Path(tempfile.mkdtemp(prefix="reader-bench-config-"))
+    env = {
+        "READER_CONFIG_DIR": str(config),
+        "READER_DB": str(db),
+        "PYTHONPATH": str(repo),
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+    }
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    argv = [*reader_command(repo), "--db", str(db)]
+    command = f"cd {shlex.quote(str(repo))} && exec env {exports} {shlex.join(argv)}"
+    tmux = Tmux()
+    try:
+        launch_once(tmux, "warmup", command, total)
+        runs_out = [launch_once(tmux, f"run{i}", command, total) for i in range(runs)]
+    finally:
+        tmux.close()
+        shutil.rmtree(config, ignore_errors=True)
+    times = [r["list_s"] for r in runs_out if r["list_s"] is not None]
+    frames = [r["first_frame_s"] for r in runs_out if r["first_frame_s"] is not None]
+    rss = [r["app_peak_rss_mb"] for r in runs_out if r["app_peak_rss_mb"] is not None]
+    summary: dict[str, Any] = {
+        "command": command,
+        "runs": runs_out,
+        "list_s_median": sorted(times)[len(times) // 2] if times else None,
+        "list_s_max": max(times) if times else None,
+        "first_frame_s_median": sorted(frames)[len(frames) // 2] if frames else None,
+        "app_peak_rss_mb": max(rss) if rss else None,
+    }
+    return summary
