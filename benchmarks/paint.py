@@ -53,9 +53,7 @@ class Tmux:
         return done.stdout
 
     def launch(self, name: str, command: str) -> None:
-        self._run(
-            "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), command
-        )
+        self._run("new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), command)
         self._run("set-option", "-t", name, "remain-on-exit", "on")
 
     def capture(self, name: str) -> str:

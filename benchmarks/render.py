@@ -160,7 +160,9 @@ def _varied_copy(n: int, base: SourcePaper, other: SourcePaper, third: SourcePap
     )
 
 
-def select_papers(corpus: Sequence[SourcePaper], size: int, seed: int = 7) -> tuple[list[SourcePaper], int]:
+def select_papers(
+    corpus: Sequence[SourcePaper], size: int, seed: int = 7
+) -> tuple[list[SourcePaper], int]:
     """``size`` distinct papers: a spread sample of the corpus, topped up with varied copies."""
     rng = random.Random(seed)
     if size <= len(corpus):
@@ -197,9 +199,7 @@ def render_inline(papers: Sequence[SourcePaper]) -> str:
 
 
 def render_blocks(papers: Sequence[SourcePaper]) -> str:
-    blocks = [
-        f"{_header(p)}\n{p.title}\n\n{_short_authors(p)}\n\n{p.abstract}" for p in papers
-    ]
+    blocks = [f"{_header(p)}\n{p.title}\n\n{_short_authors(p)}\n\n{p.abstract}" for p in papers]
     return f"{len(papers)} Papers\n\n" + "\n\n".join(blocks) + "\n"
 
 
@@ -266,9 +266,7 @@ def render_listings(papers: Sequence[SourcePaper], out_dir: Path, seed: int = 11
             second = _pick(rng, SECOND_WEIGHTS)
             series.setdefault(f"{second}-relisted", []).append(_second_version(paper, rng))
             duplicates += 1
-    manifest = Manifest(
-        RENDER_VERSION, len(papers), 0, sum(map(len, series.values())), duplicates
-    )
+    manifest = Manifest(RENDER_VERSION, len(papers), 0, sum(map(len, series.values())), duplicates)
     for name in sorted(series):
         layout = name.split("-")[0]
         for number, chunk in enumerate(_chunks(series[name], ENTRIES_PER_FILE), start=1):
@@ -277,7 +275,9 @@ def render_listings(papers: Sequence[SourcePaper], out_dir: Path, seed: int = 11
             path.write_bytes(data)
             manifest.files.append(path.name)
             manifest.entries_by_file[path.name] = len(chunk)
-            manifest.entries_by_layout[layout] = manifest.entries_by_layout.get(layout, 0) + len(chunk)
+            manifest.entries_by_layout[layout] = manifest.entries_by_layout.get(layout, 0) + len(
+                chunk
+            )
             manifest.bytes += len(data)
     return manifest
 

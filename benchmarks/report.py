@@ -77,9 +77,7 @@ def table_lines(results: dict[str, Any]) -> list[str]:
         "|" + "|".join("-" * (w + 2) for w in widths) + "|",
     ]
     for row in rows:
-        lines.append(
-            "| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |"
-        )
+        lines.append("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
     return lines
 
 

@@ -141,9 +141,7 @@ def step_parse(work: Path) -> dict[str, Any]:
         if len(result.records) != expected:
             wrong[name] = [expected, len(result.records)]
     seconds = time.perf_counter() - started
-    mislabelled = {
-        name: layout for name, layout in layouts.items() if not name.startswith(layout)
-    }
+    mislabelled = {name: layout for name, layout in layouts.items() if not name.startswith(layout)}
     return {
         "seconds": round(seconds, 3),
         "entries_expected": manifest["entries"],
@@ -241,9 +239,7 @@ def step_query(work: Path) -> dict[str, Any]:
 
 def _substring_floor(papers: Sequence[Any]) -> dict[str, float]:
     """The least a search can do: lower-case substring tests over title+authors+abstract."""
-    haystacks = [
-        f"{p.title}\n{', '.join(p.authors)}\n{p.abstract}".lower() for p in papers
-    ]
+    haystacks = [f"{p.title}\n{', '.join(p.authors)}\n{p.abstract}".lower() for p in papers]
     samples: list[float] = []
     for text in typed_prefixes():
         words = [w.split(":", 1)[-1].lstrip("-").lower() for w in text.split()]
@@ -305,7 +301,7 @@ def step_keys(work: Path) -> dict[str, Any]:
     """Keystroke to filtered list drawn, inside the real app (Pilot at 160x48)."""
     from keys import measure_keys
 
-    return measure_keys(work, typed_prefixes, percentiles, peak_rss_mb)
+    return measure_keys(work)
 
 
 STEPS: dict[str, Callable[[Path], dict[str, Any]]] = {

@@ -1,0 +1,133 @@
+"""Keystroke to filtered list drawn, inside the real app driven by Pilot at 160x48.
+
+The app is built with `make_app` on the benchmark store and a state dir with some history.
+Two hooks (this is a throwaway process) stamp the clock: `PaperList.set_rows` (a search
+result reached the list) and `Screen._compositor_refresh` (the screen was drawn).  For each
+key: t0 just before the press; "drawn" is the first compositor refresh after the last
+`set_rows` that followed the key.  A key whose query does not change the rows (an
+incomplete ``author:``) counts its first redraw instead and is reported separately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+SETTLE_S = 0.25  # no new rows/draws for this long after a key: the app is done with it
+KEY_TIMEOUT_S = 20.0
+
+
+class Clock:
+    """Timestamps of list updates and screen draws."""
+
+    def __init__(self) -> None:
+        self.rows: list[float] = []
+        self.draws: list[float] = []
+
+    def install(self) -> None:
+        from textual.screen import Screen
+
+        from reader.tui.paper_list import PaperList
+
+        clock = self
+        set_rows = PaperList.set_rows
+        compositor_refresh = Screen._compositor_refresh
+
+        def timed_set_rows(self: Any, rows: Any, **kwargs: Any) -> None:
+            set_rows(self, rows, **kwargs)
+            clock.rows.append(time.perf_counter())
+
+        def timed_refresh(self: Any) -> None:
+            compositor_refresh(self)
+            clock.draws.append(time.perf_counter())
+
+        PaperList.set_rows = timed_set_rows  # type: ignore[method-assign]
+        Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
+
+    def last_activity(self) -> float:
+        return max(self.rows[-1:] + self.draws[-1:], default=0.0)
+
+
+async def _settle(app: Any, clock: Clock, since: float) -> None:
+    """Wait until workers are done and nothing was updated or drawn for SETTLE_S."""
+    deadline = time.perf_counter() + KEY_TIMEOUT_S
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+        busy = any(w.is_running for w in app.workers)
+        quiet = time.perf_counter() - max(clock.last_activity(), since) > SETTLE_S
+        if not busy and quiet:
+            return
+
+
+def _latency(clock: Clock, t0: float) -> tuple[float | None, bool]:
+    """(ms from t0 to the list drawn, whether the rows changed at all)."""
+    rows = [t for t in clock.rows if t >= t0]
+    anchor = rows[-1] if rows else t0
+    draws = [t for t in clock.draws if t >= anchor]
+    if not draws:
+        return None, bool(rows)
+    return (draws[0] - t0) * 1000, bool(rows)
+
+
+async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
+    from reader.state import StateStore
+    from reader.store import Store
+    from reader.tui.app import make_app
+    from reader.tui.paper_list import PaperList
+    from steps import premark
+
+    state_dir = work / "state-keys"
+    if not (state_dir / "state.json").exists():
+        premark(state_dir, Store.open(work / "papers.json").papers)
+    clock = Clock()
+    clock.install()
+    started = time.perf_counter()
+    app = make_app(work / "papers.json", StateStore(state_dir))
+    samples: list[dict[str, Any]] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        paper_list = app.query_one(PaperList)
+        while not paper_list.rows and time.perf_counter() - started < 120:
+            await asyncio.sleep(0.01)
+        loaded_s = time.perf_counter() - started
+        total = len(paper_list.rows)
+        await _settle(app, clock, time.perf_counter())
+        await pilot.press("slash")
+        await _settle(app, clock, time.perf_counter())
+        previous = ""
+        for text in texts:
+            if not text.startswith(previous) or len(text) != len(previous) + 1:
+                await pilot.press("ctrl+u")  # a new query: clear the box (not timed)
+                await _settle(app, clock, time.perf_counter())
+                previous = ""
+            key = text[len(previous)]
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            await _settle(app, clock, t0)
+            ms, changed = _latency(clock, t0)
+            samples.append(
+                {"text": text, "ms": ms, "rows_changed": changed, "shown": len(paper_list.rows)}
+            )
+            previous = text
+    return {"loaded_s": round(loaded_s, 3), "total": total, "samples": samples}
+
+
+def measure_keys(work: Path) -> dict[str, Any]:
+    """Per-key latencies while typing the benchmark's query sequence, with p50/p95."""
+    from steps import peak_rss_mb, percentiles, typed_prefixes
+
+    result = asyncio.run(_drive(work, typed_prefixes()))
+    samples = result.pop("samples")
+    filtered = [s["ms"] for s in samples if s["ms"] is not None and s["rows_changed"]]
+    unchanged = [s["ms"] for s in samples if s["ms"] is not None and not s["rows_changed"]]
+    return {
+        **result,
+        "key_ms": percentiles(filtered),
+        "no_filter_key_ms": percentiles(unchanged),
+        "undrawn_keys": sum(1 for s in samples if s["ms"] is None),
+        "per_key": [
+            [s["text"], None if s["ms"] is None else round(s["ms"], 1), s["shown"]] for s in samples
+        ],
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
