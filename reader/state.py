@@ -1,0 +1,535 @@
+"""Per-user marks (read, starred, note, tags) and saved searches, kept apart from the store.
+
+``state.json`` in the config dir holds only papers the user marked, so saving a change costs
+the same at 30 papers or 100,000.  Every change takes a cross-process lock, re-reads the
+file, applies just that change (values are set, never toggled, so two sessions merge), keeps
+the previous good file as ``state.json.bak`` and replaces the file atomically.  Entries are
+keyed by paper key and remember the paper's identities, so a rebuild that gives a paper new
+aliases never orphans its marks.  A corrupt file is moved aside, never silently replaced;
+a file from a newer schema is never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+
+from reader.atomicfile import atomic_write_bytes
+from reader.models import EMPTY_STATE, Paper, PaperState
+
+STATE_SCHEMA = 1
+STATE_FILE = "state.json"
+LOCK_TIMEOUT = 10.0
+_MARK_FIELDS = ("read", "starred", "note", "tags")
+
+
+class StateError(Exception):
+    """A change could not be saved; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """New values for one paper; None / empty means leave that field as it is."""
+
+    read: bool | None = None
+    starred: bool | None = None
+    note: str | None = None
+    add_tags: Sequence[str] = ()
+    remove_tags: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class StateEntry:
+    """One stored entry: the marks and every identity the paper had when they were made."""
+
+    key: str
+    state: PaperState
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def identities(self) -> tuple[str, ...]:
+        return (self.key, *self.aliases)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _entry_from_raw(key: str, raw: Any) -> StateEntry | None:
+    """A StateEntry, or None when the stored entry has a shape we do not understand."""
+    if not isinstance(raw, dict):
+        return None
+    note = raw.get("note", "")
+    tags = raw.get("tags", [])
+    changed = raw.get("changed", {})
+    aliases = raw.get("aliases", [])
+    if not (
+        isinstance(note, str)
+        and isinstance(tags, list)
+        and all(isinstance(t, str) for t in tags)
+        and isinstance(changed, dict)
+        and isinstance(aliases, list)
+        and all(isinstance(a, str) for a in aliases)
+    ):
+        return None
+    state = PaperState(
+        read=bool(raw.get("read", False)),
+        starred=bool(raw.get("starred", False)),
+        note=note,
+        tags=tuple(tags),
+        changed={str(k): str(v) for k, v in changed.items()},
+    )
+    return StateEntry(key, state, tuple(a for a in aliases if a != key))
+
+
+def _merge_states(states: Sequence[PaperState]) -> PaperState:
+    """Several entries for one paper: read/starred OR, distinct notes joined, tags united."""
+    notes: list[str] = []
+    tags: list[str] = []
+    changed: dict[str, str] = {}
+    for state in states:
+        if state.note and state.note not in notes:
+            notes.append(state.note)
+        tags.extend(t for t in state.tags if t not in tags)
+        for name, when in state.changed.items():
+            if when > changed.get(name, ""):
+                changed[name] = when
+    return PaperState(
+        read=any(s.read for s in states),
+        starred=any(s.starred for s in states),
+        note="\n\n".join(notes),
+        tags=tuple(tags),
+        changed=changed,
+    )
+
+
+def _add_identities(index: dict[str, tuple[str, ...]], entry: StateEntry) -> None:
+    """Copy-on-write: index values are tuples, so a copied dict never shares a mutation."""
+    for identity in entry.identities:
+        keys = index.get(identity, ())
+        if entry.key not in keys:
+            index[identity] = (*keys, entry.key)
+
+
+def _drop_identities(index: dict[str, tuple[str, ...]], entry: StateEntry) -> None:
+    for identity in entry.identities:
+        keys = tuple(k for k in index.get(identity, ()) if k != entry.key)
+        if keys:
+            index[identity] = keys
+        else:
+            index.pop(identity, None)
+
+
+class UserState:
+    """A snapshot of one user's state file; cheap `for_paper` lookups by any identity."""
+
+    def __init__(
+        self,
+        raw: Mapping[str, Any] | None = None,
+        *,
+        warnings: Sequence[str] = (),
+        read_only: bool = False,
+        path: Path | None = None,
+    ) -> None:
+        raw = raw or {}
+        self.path = path
+        self.read_only = read_only
+        self.warnings: list[str] = list(warnings)
+        self.schema_version: int = raw.get("schema_version", STATE_SCHEMA)
+        self.entries: dict[str, StateEntry] = {}
+        self._index: dict[str, tuple[str, ...]] = {}
+        raw_entries = raw.get("entries", {})
+        for key, value in (raw_entries if isinstance(raw_entries, dict) else {}).items():
+            entry = _entry_from_raw(str(key), value)
+            if entry is None:
+                self.warnings.append(
+                    f"{path or STATE_FILE}: entry {key!r} has an unknown shape; kept but ignored"
+                )
+            else:
+                self.entries[entry.key] = entry
+                _add_identities(self._index, entry)
+        self.searches = _searches(raw)
+        self._cache: dict[str, PaperState] = {}
+
+    def _derive(
+        self, raw: Mapping[str, Any], touched: Iterable[str], warnings: Sequence[str]
+    ) -> UserState:
+        """The state after changes to the TOUCHED entries of RAW, without rebuilding the rest."""
+        new = object.__new__(UserState)
+        new.path, new.read_only, new.schema_version = self.path, False, STATE_SCHEMA
+        new.warnings = list(warnings)
+        new.entries = dict(self.entries)
+        new._index = dict(self._index)
+        raw_entries = raw["entries"]
+        for key in touched:
+            old = new.entries.pop(key, None)
+            if old is not None:
+                _drop_identities(new._index, old)
+            entry = _entry_from_raw(key, raw_entries[key]) if key in raw_entries else None
+            if entry is not None:
+                new.entries[key] = entry
+                _add_identities(new._index, entry)
+        new.searches = _searches(raw)
+        new._cache = {}
+        return new
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def matching_keys(self, paper: Paper) -> list[str]:
+        """Keys of every entry that shares an identity with PAPER (its key first)."""
+        index = self._index
+        found: list[str] = []
+        for identity in paper.identities:
+            for key in index.get(identity, ()):
+                if key not in found:
+                    found.append(key)
+        if len(found) > 1 and paper.key in found:
+            found.remove(paper.key)
+            found.insert(0, paper.key)
+        return found
+
+    def for_paper(self, paper: Paper) -> PaperState:
+        """The user's marks on PAPER, found by key or any alias; EMPTY_STATE when unmarked."""
+        if not self._index:
+            return EMPTY_STATE
+        cached = self._cache.get(paper.key)
+        if cached is not None:
+            return cached
+        keys = self.matching_keys(paper)
+        if not keys:
+            state = EMPTY_STATE
+        elif len(keys) == 1:
+            state = self.entries[keys[0]].state
+        else:
+            state = _merge_states([self.entries[k].state for k in keys])
+        self._cache[paper.key] = state
+        return state
+
+
+def _searches(raw: Mapping[str, Any]) -> dict[str, str]:
+    searches = raw.get("searches", {})
+    if not isinstance(searches, dict):
+        return {}
+    return {str(k): v for k, v in searches.items() if isinstance(v, str)}
+
+
+def _apply(
+    raw: dict[str, Any],
+    index: dict[str, tuple[str, ...]],
+    paper: Paper,
+    change: StateChange,
+    when: str,
+) -> list[str]:
+    """Set CHANGE's values on every entry of PAPER in RAW (or a new one); the keys touched."""
+    entries = raw["entries"]
+    keys = list(
+        dict.fromkeys(k for i in paper.identities for k in index.get(i, ()) if k in entries)
+    )
+    for key in keys or [paper.key]:
+        entry = entries.setdefault(key, {})
+        if _entry_from_raw(key, entry) is None:
+            raise StateError(
+                f"entry {key!r} in the state file has a shape this reader does not understand; "
+                "fix or remove it by hand (nothing was changed)"
+            )
+        changed = entry.setdefault("changed", {})
+        for name in ("read", "starred", "note"):
+            value = getattr(change, name)
+            if value is not None and entry.get(name, "" if name == "note" else False) != value:
+                entry[name] = value
+                changed[name] = when
+        if change.add_tags or change.remove_tags:
+            tags = [t for t in entry.get("tags", []) if t not in change.remove_tags]
+            tags.extend(t for t in dict.fromkeys(change.add_tags) if t not in tags)
+            if tags != entry.get("tags", []):
+                entry["tags"] = tags
+                changed["tags"] = when
+        aliases = list(entry.get("aliases", []))
+        aliases.extend(i for i in paper.identities if i != key and i not in aliases)
+        entry["aliases"] = aliases
+        if any(entry.get(name) for name in _MARK_FIELDS):
+            _add_identities(index, StateEntry(key, EMPTY_STATE, tuple(aliases)))
+        else:
+            del entries[key]  # unmarked again: the file only holds marked papers
+    return keys or [paper.key]
+
+
+def _entry_line(key: str, entry: Any) -> bytes:
+    return b'"%b":%b' % (orjson.dumps(key)[1:-1], orjson.dumps(entry))
+
+
+def _encode(raw: Mapping[str, Any], lines: Mapping[str, bytes]) -> bytes:
+    """JSON with one entry per line (LINES: key -> encoded entry, in order): small, readable."""
+    head = orjson.dumps({k: v for k, v in raw.items() if k != "entries"})[:-1]
+    body = b",\n".join(lines.values())
+    return b'%b,\n"entries":{\n%b%b}}\n' % (head, body, b"\n" if lines else b"")
+
+
+class StateStore:
+    """The state file in DIRECTORY: load it, and save changes safely across processes."""
+
+    def __init__(
+        self, directory: Path | None = None, *, lock_timeout: float = LOCK_TIMEOUT
+    ) -> None:
+        if directory is None:
+            from reader.paths import config_dir
+
+            directory = config_dir()
+        self.directory = Path(directory)
+        self.path = self.directory / STATE_FILE
+        self.backup_path = self.directory / f"{STATE_FILE}.bak"
+        self.lock_path = self.directory / f"{STATE_FILE}.lock"
+        self.lock_timeout = lock_timeout
+        self._lock: FileLock | None = None
+        self._signature: tuple[int, int, int] | None = None
+        #: (bytes, parsed content, UserState) of the file as we last read or wrote it, and
+        #: each entry's encoded line once we wrote it (only changed entries are re-encoded).
+        self._known: tuple[bytes, dict[str, Any], UserState] | None = None
+        self._lines: dict[str, bytes] | None = None
+        self.state: UserState | None = None
+
+    # ------------------------------------------------------------ reading
+
+    def _read(self, path: Path) -> tuple[bytes | None, tuple[int, int, int] | None]:
+        """Bytes and (mtime_ns, size, inode) of PATH, or (None, None) when it does not exist."""
+        try:
+            with open(path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                return handle.read(), (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            return None, None
+
+    def _parse(self, path: Path, data: bytes) -> tuple[dict[str, Any] | None, str]:
+        """(content, "") when DATA is a usable state file, else (None, why not)."""
+        try:
+            raw = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            return None, f"not valid JSON ({exc})"
+        if not isinstance(raw, dict):
+            return None, "not a JSON object"
+        version = raw.get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            return None, f"bad or missing schema_version {version!r}"
+        if not isinstance(raw.get("entries", {}), dict) or not isinstance(
+            raw.get("searches", {}), dict
+        ):
+            return None, "'entries' or 'searches' is not an object"
+        return raw, ""
+
+    def _newer_message(self, version: int) -> str:
+        return (
+            f"{self.path} was written by a newer reader (state schema {version}, this version "
+            f"knows up to {STATE_SCHEMA}); shown read-only and never overwritten; upgrade reader"
+        )
+
+    def _recover(self, why: str, data: bytes) -> tuple[dict[str, Any], list[str]]:
+        """Under the lock: move the corrupt file aside, bring back the last good copy."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.directory / f"{STATE_FILE}.corrupt-{stamp}"
+        os.replace(self.path, aside)
+        message = f"{self.path} could not be read ({why}); moved it to {aside.name}"
+        backup, _ = self._read(self.backup_path)
+        parsed, backup_why = (
+            self._parse(self.backup_path, backup) if backup is not None else (None, "missing")
+        )
+        if parsed is not None and parsed["schema_version"] <= STATE_SCHEMA:
+            atomic_write_bytes(self.path, backup)  # type: ignore[arg-type]
+            return parsed, [
+                f"{message} and restored the last good copy from {self.backup_path.name}"
+            ]
+        return {}, [
+            f"{message}; no usable last good copy ({self.backup_path.name}: {backup_why}), starting empty"
+        ]
+
+    def _read_only(self, message: str) -> UserState:
+        self.state = UserState(warnings=[message], read_only=True, path=self.path)
+        self._known = self._lines = None
+        return self.state
+
+    def _current(self, data: bytes | None) -> tuple[dict[str, Any], UserState, bool]:
+        """(content, its UserState, writable) of DATA just read from the state file.
+
+        Bytes we parsed or wrote last are not parsed again (a toggle stays cheap with
+        thousands of entries); a corrupt file is moved aside and the .bak restored (callers
+        hold the lock for that).
+        """
+        if data is None:
+            return {}, UserState(path=self.path), True
+        known = self._known
+        if known is not None and data == known[0]:
+            return known[1], known[2], True
+        raw, why = self._parse(self.path, data)
+        warnings: list[str] = []
+        if raw is None:
+            raw, warnings = self._recover(why, data)
+        version = raw.get("schema_version", STATE_SCHEMA)
+        if version > STATE_SCHEMA:
+            warnings.append(self._newer_message(version))
+            return raw, UserState(raw, warnings=warnings, read_only=True, path=self.path), False
+        return raw, UserState(raw, warnings=warnings, path=self.path), True
+
+    def load(self) -> UserState:
+        """Read the state file (recovering from corruption); never raises for bad content."""
+        try:
+            data, signature = self._read(self.path)
+            if data is not None and self._parse(self.path, data)[0] is None:
+                with self._locked():  # recovery moves files: only under the lock
+                    data, _ = self._read(self.path)
+                    raw, state, writable = self._current(data)
+                    data, signature = self._read(self.path)
+            else:
+                raw, state, writable = self._current(data)
+        except StateError as exc:
+            return self._read_only(f"{self.path} could not be read nor recovered ({exc})")
+        except OSError as exc:
+            return self._read_only(
+                f"{self.path} cannot be read ({exc.strerror or exc}); changes cannot be saved"
+            )
+        if self._known is None or state is not self._known[2]:
+            self._lines = None  # encoded lines belong to the content we last wrote
+        self._known = (data, raw, state) if writable and data is not None else None
+        self._signature = signature
+        self.state = state
+        return state
+
+    def reload_if_changed(self) -> UserState | None:
+        """A fresh UserState when the file changed since our last load or save, else None.
+
+        Compares (mtime_ns, size, inode): one stat call, cheap enough for a 1 s poll.
+        """
+        try:
+            st = os.stat(self.path)
+            signature: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            signature = None
+        except OSError:
+            return None
+        if signature == self._signature and self.state is not None:
+            return None
+        return self.load()
+
+    # ------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
+            self._lock = FileLock(str(self.lock_path), timeout=self.lock_timeout)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise StateError(
+                f"could not lock {self.lock_path} within {self.lock_timeout:g} s: another reader "
+                "process is saving or hung; try again, or remove the lock file if none is running"
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _keep_backup(self) -> None:
+        """state.json.bak := the current (good) state.json, by hardlink where possible."""
+        tmp = self.directory / f".{STATE_FILE}.bak.tmp-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        try:
+            os.link(self.path, tmp)
+            os.replace(tmp, self.backup_path)
+        except FileNotFoundError:
+            return
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            atomic_write_bytes(self.backup_path, self.path.read_bytes())
+
+    def _change(
+        self, edit: Callable[[dict[str, Any], dict[str, tuple[str, ...]]], list[str]]
+    ) -> UserState:
+        """Lock, re-read, EDIT the content in place, keep .bak, write atomically, release."""
+        try:
+            with self._locked():
+                cached = self._known[2] if self._known is not None else None
+                data, _ = self._read(self.path)
+                raw, base, writable = self._current(data)
+                if not writable:
+                    version = raw["schema_version"]
+                    raise StateError(
+                        f"{self.path} was written by a newer reader (state schema {version}, this "
+                        f"version knows up to {STATE_SCHEMA}); not saving, to never overwrite it; "
+                        "upgrade reader"
+                    )
+                self._known = None  # RAW is edited in place from here on
+                raw["schema_version"] = STATE_SCHEMA
+                raw.setdefault("entries", {})
+                raw.setdefault("searches", {})
+                lines = self._lines if base is cached and self._lines is not None else None
+                self._lines = None
+                touched = edit(raw, dict(base._index))
+                entries = raw["entries"]
+                if lines is None:
+                    lines = {k: _entry_line(k, v) for k, v in entries.items()}
+                else:
+                    for key in touched:
+                        if key in entries:
+                            lines[key] = _entry_line(key, entries[key])
+                        else:
+                            lines.pop(key, None)
+                data = _encode(raw, lines)
+                if self.path.exists():
+                    self._keep_backup()
+                atomic_write_bytes(self.path, data)
+                st = os.stat(self.path)
+                self._signature = (st.st_mtime_ns, st.st_size, st.st_ino)
+                state = base._derive(raw, touched, [] if base is cached else base.warnings)
+                self._known = (data, raw, state)
+                self._lines = lines
+        except OSError as exc:
+            raise StateError(
+                f"could not save your change to {self.path}: {exc.strerror or exc}"
+            ) from exc
+        self.state = state
+        return state
+
+    def update(self, paper: Paper, change: StateChange) -> UserState:
+        """Save one change for PAPER (lock, re-read, apply, write); the state now on disk."""
+        return self.update_many([(paper, change)])
+
+    def update_many(self, changes: Iterable[tuple[Paper, StateChange]]) -> UserState:
+        """Save several changes under one lock and one write."""
+        changes = list(changes)
+        when = _now()
+
+        def edit(raw: dict[str, Any], index: dict[str, tuple[str, ...]]) -> list[str]:
+            touched: list[str] = []
+            for paper, change in changes:
+                touched.extend(_apply(raw, index, paper, change, when))
+            return touched
+
+        return self._change(edit)
+
+    def save_search(self, name: str, query: str) -> UserState:
+        """Remember QUERY under NAME (replacing an older one of that name)."""
+
+        def edit(raw: dict[str, Any], _: object) -> list[str]:
+            raw["searches"][name] = query
+            return []
+
+        return self._change(edit)
+
+    def delete_search(self, name: str) -> UserState:
+        """Forget the saved search NAME (no error when there is none)."""
+
+        def edit(raw: dict[str, Any], _: object) -> list[str]:
+            raw["searches"].pop(name, None)
+            return []
+
+        return self._change(edit)
