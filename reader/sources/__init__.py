@@ -41,9 +41,17 @@ MIN_CONFIDENCE = 0.5
 
 def known_layouts() -> tuple[Layout, ...]:
     """Every layout, most specific first (imported lazily: no work at import time)."""
-    from reader.sources import abstracts, arxiv_blocks, blocks, inline
+    from reader.sources import abstracts, arxiv_blocks, atom, bibtex, blocks, inline, reader_json
 
-    return (arxiv_blocks.LAYOUT, blocks.LAYOUT, abstracts.LAYOUT, inline.LAYOUT)
+    return (
+        arxiv_blocks.LAYOUT,
+        blocks.LAYOUT,
+        abstracts.LAYOUT,
+        inline.LAYOUT,
+        atom.LAYOUT,
+        bibtex.LAYOUT,
+        reader_json.LAYOUT,
+    )
 
 
 def decode_listing(data: bytes, file: str) -> tuple[str | None, list[ParseIssue]]:
