@@ -184,6 +184,11 @@ class UserState:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def aliases_of(self, key: str) -> tuple[str, ...]:
+        """The identities stored with the entry KEY (for finding orphans, e.g. in doctor)."""
+        entry = self.entries.get(key)
+        return entry.aliases if entry is not None else ()
+
     def matching_keys(self, paper: Paper) -> list[str]:
         """Keys of every entry that shares an identity with PAPER (its key first)."""
         index = self._index
