@@ -40,6 +40,8 @@ _BIBTEX_ESCAPES = {
     "~": r"\textasciitilde{}",
     "^": r"\^{}",
 }
+#: ``` `` ``` and ``''`` would become curly quotes in LaTeX: a ``{}`` between keeps them.
+_TEX_QUOTES = re.compile(r"([`'])(?=\1)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _STOPWORDS = frozenset(("a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "is"))
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]!|~])")
@@ -252,8 +254,10 @@ def _bibtex_entry(paper: Paper, state: PaperState, key: str) -> str:
 
 
 def _bib_escape(text: str) -> str:
+    """Every BibTeX/LaTeX special escaped; doubled quotes split so they stay literal."""
     text = " ".join(_CONTROLS.sub(" ", text).split())
-    return _BIBTEX_SPECIALS.sub(lambda m: _BIBTEX_ESCAPES[m.group()], text)
+    text = _BIBTEX_SPECIALS.sub(lambda m: _BIBTEX_ESCAPES[m.group()], text)
+    return _TEX_QUOTES.sub(r"\1{}", text)
 
 
 def _bib_text(text: str) -> str:

@@ -225,7 +225,7 @@ def _record(
         return None, "entry has neither a title nor an abstract; skipped"
 
     published = _date(entry.get("published"))
-    updated = _date(entry.get("updated"))
+    updated = _date(dict.get(entry, "updated") if isinstance(entry, dict) else None)  # no fallback
     if announce_type and announce_type.startswith("replace"):
         # A replacement is announced on the listing day; the first version is older.
         published, updated = None, published or updated
