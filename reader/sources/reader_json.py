@@ -93,7 +93,7 @@ def _read_array(text: str, file: str) -> tuple[list[tuple[int, Any]], list[Parse
         try:
             value, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            return found, [_json_issue(file, exc, f"element {len(found) + 1}")]
+            return found, [_json_issue(file, line, exc, f"element {len(found) + 1}")]
         except RecursionError:
             return found, [ParseIssue(file, line, "JSON nested too deeply", "error")]
         found.append((line, value))
@@ -123,10 +123,10 @@ def _trailing(text: str, file: str, pos: int) -> list[ParseIssue]:
     return [ParseIssue(file, line, "text after the end of the JSON array ignored")]
 
 
-def _json_issue(file: str, exc: json.JSONDecodeError, what: str) -> ParseIssue:
-    return ParseIssue(
-        file, exc.lineno, f"{what} is not valid JSON ({exc.msg}, column {exc.colno})", "error"
-    )
+def _json_issue(file: str, line: int, exc: json.JSONDecodeError, what: str) -> ParseIssue:
+    """Named at the line the element starts on; the decoder's own position in the text."""
+    where = f"line {exc.lineno} column {exc.colno}"
+    return ParseIssue(file, line, f"{what} is not valid JSON ({exc.msg} at {where})", "error")
 
 
 def _read_lines(text: str, file: str) -> tuple[list[tuple[int, Any]], list[ParseIssue]]:
