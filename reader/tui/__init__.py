@@ -1,0 +1,1 @@
+"""The Textual app (imported only when the app opens; the core never imports Textual)."""

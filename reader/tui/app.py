@@ -1,0 +1,295 @@
+"""The Textual app: loads the store in the background, owns the user state and every save.
+
+``make_app(db_path, state_store, seeds=...)`` builds it from its inputs (never globals) so
+tests run it on tmp files.  The frame paints at once; a thread worker builds the store from
+the seeds when there is none (with visible progress), opens it, reads the state and posts
+``Loaded``; the search index follows with ``IndexReady``.  Widgets only post messages; the
+app saves each change at once through the Session and polls the state file every second so
+changes made by the CLI or another SSH session appear within 1-2 s.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import webbrowser
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.screen import Screen
+
+from reader.models import Paper
+from reader.paths import bundled_styles_dir
+from reader.state import StateChange, StateError, StateStore
+from reader.tui.editor import edit_in_editor
+from reader.tui.keys import LIST_KEYS, SCREEN_KEYS
+from reader.tui.main_screen import MainScreen
+from reader.tui.session import Session
+
+POLL_SECONDS = 1.0
+
+
+def newest_first(papers: Sequence[Paper]) -> list[int]:
+    """Paper indices by date, newest first (the list before the search index exists)."""
+    return sorted(range(len(papers)), key=lambda i: papers[i].date or "", reverse=True)
+
+
+def browser_available() -> bool:
+    """Is there a browser `webbrowser` can show a page in without taking over this terminal?"""
+    if sys.platform in ("darwin", "win32") or os.environ.get("BROWSER"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class ReaderApp(App[int]):
+    """Triage papers: list, detail and filters; read / star / note / tags saved at once."""
+
+    TITLE = "reader"
+    CSS_PATH = [bundled_styles_dir() / "reader.tcss"]  # noqa: RUF012
+    # A mode (not get_default_screen) so Textual loads MainScreen.CSS_PATH.
+    MODES = {"main": MainScreen}  # noqa: RUF012
+    DEFAULT_MODE = "main"
+
+    @dataclass
+    class Progress(Message):
+        stage: str
+        done: int
+        total: int
+
+    @dataclass
+    class Loaded(Message):
+        papers: list[Paper]
+        rows: list[int]
+        categories: list[str]
+
+    @dataclass
+    class IndexReady(Message):
+        index: Any
+
+    @dataclass
+    class LoadFailed(Message):
+        message: str
+
+    def __init__(
+        self, db_path: Path, state_store: StateStore, *, seeds: Sequence[Path] | None = None
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.seeds = list(seeds) if seeds else None
+        self.session = Session(state_store)
+        self.papers: list[Paper] = []
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0] if self.screen_stack else self.screen
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def on_mount(self) -> None:
+        self.set_interval(POLL_SECONDS, self._poll_state)
+
+    def start_loading(self) -> None:
+        """Called by MainScreen once its widgets exist: load (or build) in a thread."""
+        self.run_worker(self._load, thread=True, group="load", exit_on_error=False)
+
+    # -- loading (thread) ------------------------------------------------------------------
+
+    def _load(self) -> None:
+        from reader.store import Store
+
+        try:
+            if not self.db_path.exists() and self.seeds:
+                from reader.build import build_store
+
+                self.post_message(self.Progress("starting", 0, 1))
+                build_store(
+                    self.seeds,
+                    self.db_path,
+                    progress=lambda stage, done, total: self.post_message(
+                        self.Progress(stage, done, total)
+                    ),
+                )
+            store = Store.open(self.db_path)
+            self.session.load()
+        except (
+            Exception
+        ) as exc:  # StoreError, BuildError, StateError, OSError: say it, keep running
+            self.post_message(self.LoadFailed(f"Could not open {self.db_path}: {exc}"))
+            return
+        papers = list(store.papers)
+        categories = sorted({p.category for p in papers if p.category})
+        self.post_message(self.Loaded(papers, newest_first(papers), categories))
+        from reader.query import SearchIndex
+
+        self.post_message(self.IndexReady(SearchIndex(papers)))
+
+    @on(Progress)
+    def _progress(self, event: Progress) -> None:
+        self.main.show_progress(event.stage, event.done, event.total)
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.papers = event.papers
+        self.main.show_papers(event.papers, event.rows, event.categories)
+        for warning in getattr(self.session.user, "warnings", ()):
+            self.notify(str(warning), title="State", severity="warning", timeout=10, markup=False)
+
+    @on(IndexReady)
+    def _index_ready(self, event: IndexReady) -> None:
+        self.main.set_index(event.index)
+
+    @on(LoadFailed)
+    def _load_failed(self, event: LoadFailed) -> None:
+        self.main.show_failure(event.message)
+        self.notify(event.message, title="Store", severity="error", timeout=15, markup=False)
+
+    # -- state -----------------------------------------------------------------------------
+
+    def _poll_state(self) -> None:
+        if self.session.user is None:
+            return
+        try:
+            changed = self.session.reload_if_changed()
+        except (OSError, StateError) as exc:
+            self.notify(f"Could not re-read the state: {exc}", severity="warning", markup=False)
+            return
+        if changed:
+            self.main.state_changed()
+
+    def save_changes(
+        self, changes: Sequence[tuple[Paper, StateChange]], label: str, *, quiet: bool = False
+    ) -> bool:
+        """Save at once; on failure say so clearly and keep running. True when saved."""
+        if self.session.user is None:
+            return False
+        try:
+            count = self.session.apply(changes, label)
+        except (OSError, StateError) as exc:
+            self.notify(
+                f"Not saved ({label}): {exc}",
+                title="Save failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return False
+        if count:
+            self.main.state_changed()
+            if not quiet and (len(changes) > 1 or label.startswith(("tag", "edit"))):
+                self.notify(f"{label.capitalize()} (z undoes)", markup=False)
+        return True
+
+    def undo(self) -> None:
+        try:
+            step = self.session.undo()
+        except (OSError, StateError) as exc:
+            self.notify(f"Undo failed: {exc}", severity="error", markup=False)
+            return
+        if step is None:
+            self.notify("Nothing to undo.", markup=False)
+            return
+        self.main.state_changed()
+        self.notify(f"Undone: {step.label}", markup=False)
+
+    def save_search(self, name: str, query: str) -> None:
+        try:
+            self.session.save_search(name, query)
+        except (OSError, StateError) as exc:
+            self.notify(f"Search not saved: {exc}", severity="error", markup=False)
+            return
+        self.main.state_changed()
+        self.notify(f"Saved search {name!r}: {query}", markup=False)
+
+    def delete_search(self, name: str) -> None:
+        try:
+            self.session.delete_search(name)
+        except (OSError, StateError) as exc:
+            self.notify(f"Search not deleted: {exc}", severity="error", markup=False)
+            return
+        self.main.state_changed()
+        self.notify(f"Deleted saved search {name!r}", markup=False)
+
+    # -- outside the app: editor, browser, export -------------------------------------------
+
+    def edit_externally(self, text: str) -> str | None:
+        """The note edited in $VISUAL/$EDITOR (the app is suspended meanwhile), or None."""
+        try:
+            return edit_in_editor(self, text)
+        except (OSError, RuntimeError) as exc:
+            self.notify(str(exc), title="Editor", severity="error", timeout=8, markup=False)
+            return None
+
+    def open_link(self, url: str) -> None:
+        if not browser_available():
+            self.copy_to_clipboard(url)
+            self.notify(
+                f"No browser here (no DISPLAY; over SSH?). Link copied instead: {url}",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.run_worker(partial(self._open_in_browser, url), thread=True, group="browser")
+
+    def _open_in_browser(self, url: str) -> None:
+        try:
+            opened = webbrowser.open(url, new=2)
+        except webbrowser.Error:
+            opened = False
+        message = f"Opened {url}" if opened else f"No browser could open {url}"
+        self.call_from_thread(self.notify, message, markup=False)
+
+    def export(self, papers: Sequence[Paper], fmt: str, path: Path) -> None:
+        self.run_worker(partial(self._export, list(papers), fmt, path), thread=True, group="export")
+
+    def _export(self, papers: list[Paper], fmt: str, path: Path) -> None:
+        from reader.export import export_papers
+
+        try:
+            text = export_papers(papers, self.session.state_of, fmt)
+            path.write_text(text, encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            self.call_from_thread(
+                self.notify, f"Export failed: {exc}", severity="error", timeout=10, markup=False
+            )
+            return
+        self.call_from_thread(self.notify, f"Exported {len(papers)} papers to {path}", markup=False)
+
+    # -- command palette: every action by name ---------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return
+        for key in LIST_KEYS:
+            yield SystemCommand(
+                f"{key.description} ({key.shown_keys})",
+                key.help or key.description,
+                getattr(screen.paper_list, f"action_{key.action}"),
+            )
+        for key in SCREEN_KEYS:
+            if key.action == "saved_search_key":
+                continue
+            yield SystemCommand(
+                f"{key.description} ({key.shown_keys})",
+                key.help or key.description,
+                getattr(screen, f"action_{key.action}"),
+            )
+        for number, name in enumerate(sorted(self.session.searches), start=1):
+            yield SystemCommand(
+                f"Saved search: {name}" + (f" ({number})" if number <= 9 else ""),
+                self.session.searches[name],
+                partial(screen.recall_search, name),
+            )
+
+
+def make_app(
+    db_path: Path, state_store: StateStore, *, seeds: Sequence[Path] | None = None
+) -> ReaderApp:
+    """The app on ``db_path`` with ``state_store``; builds the store from ``seeds`` if missing."""
+    return ReaderApp(db_path, state_store, seeds=seeds)

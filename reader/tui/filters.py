@@ -1,0 +1,256 @@
+"""The filter pane: the search box plus controls that write terms of the one query language.
+
+Every control maps to a query term (status -> ``is:unread``, category -> ``cat:CL``, years ->
+``year:2024..2025``, has-code -> ``has:code``) so the pane, the search box, saved searches and
+``reader list QUERY`` all mean the same thing.  The pane only posts messages; the screen runs
+the search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from reader.text import inert_text
+
+STATUSES = ("all", "unread", "starred", "noted", "read")
+SORTS = ("newest", "oldest", "title", "relevance")
+STATUS_TERMS = {
+    "unread": "is:unread",
+    "starred": "is:starred",
+    "noted": "is:noted",
+    "read": "is:read",
+}
+ANY = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FilterSpec:
+    """What the pane asks for: the typed text and the controls' values."""
+
+    text: str = ""
+    status: str = "all"
+    category: str = ANY
+    year_from: str = ""
+    year_to: str = ""
+    has_code: bool = False
+    sort: str = "newest"
+
+    def terms(self) -> list[str]:
+        """The controls as query terms, in a fixed order."""
+        terms = []
+        if self.status in STATUS_TERMS:
+            terms.append(STATUS_TERMS[self.status])
+        if self.category:
+            terms.append(f"cat:{self.category}")
+        low, high = self.year_from.strip(), self.year_to.strip()
+        if low and high:
+            terms.append(f"year:{low}..{high}" if low != high else f"year:{low}")
+        elif low:
+            terms.append(f"year:{low}..9999")
+        elif high:
+            terms.append(f"year:0..{high}")
+        if self.has_code:
+            terms.append("has:code")
+        return terms
+
+    def query_text(self) -> str:
+        """The one query string the search runs: control terms, then the typed text."""
+        return " ".join([*self.terms(), self.text.strip()]).strip()
+
+
+def saved_search_options(searches: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Saved searches in the order keys 1-9 recall them (by name)."""
+    return sorted(searches.items())
+
+
+class FilterPane(VerticalScroll):
+    """Search box, status/category/year/code/sort controls and the saved searches."""
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("delete", "delete_saved", "Delete saved search", show=False),
+    ]
+
+    @dataclass
+    class Changed(Message):
+        """Any control or the search text changed."""
+
+        pane: FilterPane
+        spec: FilterSpec
+
+    @dataclass
+    class Submitted(Message):
+        """Enter in the search box: the user wants the results."""
+
+        pane: FilterPane
+
+    @dataclass
+    class SavedChosen(Message):
+        """A saved search was picked from the list."""
+
+        pane: FilterPane
+        name: str
+
+    @dataclass
+    class SavedDeleted(Message):
+        """Delete pressed on a saved search."""
+
+        pane: FilterPane
+        name: str
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.spec = FilterSpec()
+        self._quiet = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Search", classes="filter-label")
+        yield Input(
+            placeholder="words author: cat: year: is: tag: -not",
+            id="search",
+            compact=True,
+        )
+        yield Static("", id="query-message")
+        yield Label("Status", classes="filter-label")
+        yield Select(
+            [(Text(s.capitalize()), s) for s in STATUSES],
+            value="all",
+            allow_blank=False,
+            id="status",
+            compact=True,
+        )
+        yield Label("Category", classes="filter-label")
+        yield Select(
+            [(Text("Any"), ANY)], value=ANY, allow_blank=False, id="category", compact=True
+        )
+        yield Label("Years (from - to)", classes="filter-label")
+        with Horizontal(id="years"):
+            yield Input(placeholder="from", id="year-from", restrict=r"\d{0,4}", compact=True)
+            yield Input(placeholder="to", id="year-to", restrict=r"\d{0,4}", compact=True)
+        yield Checkbox("Has code", id="has-code", compact=True)
+        yield Label("Sort", classes="filter-label")
+        yield Select(
+            [(Text(s.capitalize()), s) for s in SORTS],
+            value="newest",
+            allow_blank=False,
+            id="sort",
+            compact=True,
+        )
+        yield Label("Saved searches (1-9)", classes="filter-label")
+        yield OptionList(id="saved", compact=True)
+
+    # -- data in ---------------------------------------------------------------------------
+
+    def set_categories(self, categories: Sequence[str]) -> None:
+        """Offer the categories present in the store."""
+        options = [(Text("Any"), ANY)] + [(Text(inert_text(c)), c) for c in categories]
+        select = self.query_one("#category", Select)
+        current = select.value
+        with self.prevent(Select.Changed):
+            select.set_options(options)
+            select.value = current if current in categories else ANY
+
+    def set_saved(self, searches: Mapping[str, str]) -> None:
+        """Show the saved searches, numbered as keys 1-9 recall them."""
+        saved = self.query_one("#saved", OptionList)
+        saved.clear_options()
+        for number, (name, query) in enumerate(saved_search_options(searches), start=1):
+            label = Text(f"{number if number <= 9 else ' '} ", style="bold")
+            label.append(inert_text(name))
+            label.append(f"  {inert_text(query)}", style="dim")
+            saved.add_option(Option(label, id=name))
+
+    def set_message(self, message: str) -> None:
+        """A query error (or nothing) under the search box."""
+        self.query_one("#query-message", Static).update(Text(inert_text(message)))
+        self.set_class(bool(message), "-error")
+
+    def apply(self, spec: FilterSpec) -> None:
+        """Set every control to ``spec`` (recalling a saved search, clearing), then post once."""
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+            self.query_one("#search", Input).value = spec.text
+            self.query_one("#status", Select).value = spec.status
+            category = self.query_one("#category", Select)
+            try:
+                category.value = spec.category
+            except Exception:  # a category not in this store: fall back to any
+                category.value = ANY
+            self.query_one("#year-from", Input).value = spec.year_from
+            self.query_one("#year-to", Input).value = spec.year_to
+            self.query_one("#has-code", Checkbox).value = spec.has_code
+            self.query_one("#sort", Select).value = spec.sort
+        self.spec = spec
+        self.post_message(self.Changed(self, spec))
+
+    def focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _changed(self, **values: object) -> None:
+        spec = replace(self.spec, **values)  # type: ignore[arg-type]
+        if spec != self.spec:
+            self.spec = spec
+            self.post_message(self.Changed(self, spec))
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._changed(text=event.value)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Submitted(self))
+
+    @on(Input.Changed, "#year-from")
+    def _year_from(self, event: Input.Changed) -> None:
+        event.stop()
+        self._changed(year_from=event.value)
+
+    @on(Input.Changed, "#year-to")
+    def _year_to(self, event: Input.Changed) -> None:
+        event.stop()
+        self._changed(year_to=event.value)
+
+    @on(Select.Changed, "#status")
+    def _status(self, event: Select.Changed) -> None:
+        event.stop()
+        self._changed(status=str(event.value))
+
+    @on(Select.Changed, "#category")
+    def _category(self, event: Select.Changed) -> None:
+        event.stop()
+        self._changed(category=str(event.value))
+
+    @on(Select.Changed, "#sort")
+    def _sort(self, event: Select.Changed) -> None:
+        event.stop()
+        self._changed(sort=str(event.value))
+
+    @on(Checkbox.Changed, "#has-code")
+    def _has_code(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._changed(has_code=event.value)
+
+    @on(OptionList.OptionSelected, "#saved")
+    def _saved(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.SavedChosen(self, event.option.id))
+
+    def action_delete_saved(self) -> None:
+        saved = self.query_one("#saved", OptionList)
+        if saved.has_focus and saved.highlighted is not None:
+            option = saved.get_option_at_index(saved.highlighted)
+            if option.id is not None:
+                self.post_message(self.SavedDeleted(self, option.id))

@@ -1,0 +1,300 @@
+"""The main screen: filter pane, paper list and detail pane, and the search that feeds them.
+
+Layout is driven by reactives that only toggle CSS classes (``-wide``/``-narrow``,
+``-filters``, ``-detail-open``, ``-loading``); styles/main_screen.tcss does the visual work.
+Searches run in one thread worker fed from a single "latest request" slot, so typing never
+queues work: a keystroke while a search runs just replaces the pending request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Label, ProgressBar
+
+from reader.models import Paper
+from reader.paths import bundled_styles_dir
+from reader.query import QueryError, parse_query, run_query
+from reader.text import inert_text
+from reader.tui.actions import TriageActions
+from reader.tui.detail import DetailPane
+from reader.tui.filters import FilterPane, FilterSpec
+from reader.tui.keys import screen_bindings
+from reader.tui.paper_list import PaperList
+
+WIDE_COLUMNS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One search to run: the parsed query, its text (for the header) and the sort."""
+
+    query: object
+    text: str
+    sort: str
+    keep: int | None = None
+
+
+class MainScreen(TriageActions, Screen):
+    """Three panes side by side when wide; list with toggling filters and detail when narrow."""
+
+    CSS_PATH = bundled_styles_dir() / "main_screen.tcss"
+    BINDINGS = screen_bindings()
+
+    wide = reactive(True, init=False)
+    show_filters = reactive(True, init=False)
+    detail_open = reactive(False, init=False)
+    loading = reactive(True, init=False)
+
+    @dataclass
+    class SearchDone(Message):
+        """A search worker finished: rows to show for ``request``."""
+
+        request: SearchRequest
+        rows: list[int]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.papers: Sequence[Paper] = ()
+        self.index: object | None = None
+        self.shown_query = ""
+        self._search_lock = threading.Lock()
+        self._pending: SearchRequest | None = None
+        self._searching = False
+        self._last_request: tuple[str, str] | None = None
+        self._filters_auto = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield FilterPane(id="filters")
+            with Vertical(id="middle"):
+                with Vertical(id="loading-box"):
+                    yield Label("Loading…", id="loading-label")
+                    yield ProgressBar(id="loading-bar", show_eta=False)
+                yield PaperList(id="papers")
+            yield DetailPane(id="detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._apply_classes()
+        self.paper_list.border_title = Text("Papers")
+        self.paper_list.focus()
+        self._layout_for(self.size.width)
+        self.call_after_refresh(self.app.start_loading)
+
+    # -- widgets ---------------------------------------------------------------------------
+
+    @property
+    def paper_list(self) -> PaperList:
+        return self.query_one("#papers", PaperList)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one("#detail", DetailPane)
+
+    @property
+    def filters(self) -> FilterPane:
+        return self.query_one("#filters", FilterPane)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _layout_for(self, width: int) -> None:
+        wide = width >= WIDE_COLUMNS
+        if wide != self.wide or not self.is_mounted:
+            self.show_filters = wide
+        self.wide = wide
+        self._apply_classes()
+
+    def on_resize(self, event: object) -> None:
+        self._layout_for(self.size.width)
+
+    def _apply_classes(self) -> None:
+        self.set_class(self.wide, "-wide")
+        self.set_class(not self.wide, "-narrow")
+        self.set_class(self.show_filters, "-filters")
+        self.set_class(self.detail_open, "-detail-open")
+        self.set_class(self.loading, "-loading")
+
+    def watch_wide(self) -> None:
+        self._apply_classes()
+
+    def watch_show_filters(self, shown: bool) -> None:
+        self._apply_classes()
+        if not shown and self.focused is not None and self.filters in self.focused.ancestors:
+            self.paper_list.focus()
+
+    def watch_detail_open(self, opened: bool) -> None:
+        self._apply_classes()
+        if (
+            not opened
+            and not self.wide
+            and self.focused is not None
+            and (self.focused is self.detail or self.detail in self.focused.ancestors)
+        ):
+            self.paper_list.focus()
+
+    def watch_loading(self) -> None:
+        self._apply_classes()
+
+    # -- data in (called by the app) -------------------------------------------------------
+
+    def show_progress(self, stage: str, done: int, total: int) -> None:
+        """Building or loading the store: say what is happening."""
+        self.loading = True
+        self.query_one("#loading-label", Label).update(
+            Text(inert_text(f"Building the store: {stage} {done}/{total}"))
+        )
+        self.query_one("#loading-bar", ProgressBar).update(total=max(total, 1), progress=done)
+        self.paper_list.placeholder = f"Building the store: {stage}…"
+        self.paper_list.refresh()
+
+    def show_papers(
+        self, papers: Sequence[Paper], rows: Sequence[int], categories: Sequence[str]
+    ) -> None:
+        """The store is loaded: show it at once, in date order, before the index exists."""
+        self.loading = False
+        self.papers = papers
+        self.paper_list.placeholder = "No papers match." if papers else "The store is empty."
+        self.paper_list.set_papers(papers, self.app.session.state_of)
+        self.filters.set_categories(categories)
+        self.filters.set_saved(self.app.session.searches)
+        self.paper_list.set_rows(list(rows), keep=None)
+        self._update_title()
+
+    def show_failure(self, message: str) -> None:
+        self.loading = False
+        self.paper_list.placeholder = inert_text(message)
+        self.paper_list.refresh()
+
+    def set_index(self, index: object) -> None:
+        """The search index is ready: run whatever the user asked for meanwhile."""
+        self.index = index
+        self._last_request = None
+        self.request_search()
+
+    def state_changed(self) -> None:
+        """User state changed (here or elsewhere): repaint marks, the detail and saved searches."""
+        self.paper_list.set_state_of(self.app.session.state_of)
+        self.filters.set_saved(self.app.session.searches)
+        self._show_detail(self.paper_list.current_index)
+        self._update_title()
+
+    # -- search ----------------------------------------------------------------------------
+
+    @on(FilterPane.Changed)
+    def _filters_changed(self, event: FilterPane.Changed) -> None:
+        self.request_search()
+
+    def request_search(self, *, keep: int | None = None, force: bool = False) -> None:
+        """Parse the pane's query; on success hand it to the search worker (never queues)."""
+        spec: FilterSpec = self.filters.spec
+        text = spec.query_text()
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            self.filters.set_message(
+                f"{exc.message} (column {exc.position + 1}); showing the last good result"
+            )
+            return
+        self.filters.set_message("")
+        if not force and self._last_request == (text, spec.sort):
+            return
+        self._last_request = (text, spec.sort)
+        request = SearchRequest(query, text, spec.sort, keep)
+        if self.index is None:
+            self._pending = request
+            return
+        with self._search_lock:
+            self._pending = request
+            if self._searching:
+                return
+            self._searching = True
+        self.run_worker(self._search_loop, thread=True, group="search", exit_on_error=False)
+
+    def _search_loop(self) -> None:
+        """Run the newest pending request until there is none (in a thread)."""
+        while True:
+            with self._search_lock:
+                request, self._pending = self._pending, None
+                if request is None:
+                    self._searching = False
+                    return
+            rows = run_query(
+                request.query, self.index, self.app.session.state_of, sort=request.sort
+            )
+            self.post_message(self.SearchDone(request, rows))
+
+    @on(SearchDone)
+    def _search_done(self, event: SearchDone) -> None:
+        if self._last_request != (event.request.text, event.request.sort):
+            return  # a newer request is on its way
+        self.shown_query = event.request.text
+        self.paper_list.set_rows(event.rows, keep=event.request.keep)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        plist = self.paper_list
+        title = Text(f"Papers {len(plist.rows)}/{len(self.papers)}")
+        if self.shown_query:
+            title.append(" · ")
+            title.append(inert_text(self.shown_query), style="italic")
+        plist.border_title = title
+        parts = []
+        if plist.selected:
+            parts.append(f"{len(plist.selected)} selected")
+        parts.append(f"sort: {self.filters.spec.sort}")
+        plist.border_subtitle = Text(" · ".join(parts))
+
+    # -- list and detail messages ----------------------------------------------------------
+
+    @on(PaperList.Highlighted)
+    def _highlighted(self, event: PaperList.Highlighted) -> None:
+        self._show_detail(event.index)
+
+    @on(PaperList.Opened)
+    def _opened(self, event: PaperList.Opened) -> None:
+        self.action_open()
+
+    @on(PaperList.SelectionChanged)
+    def _selection_changed(self, event: PaperList.SelectionChanged) -> None:
+        self._update_title()
+
+    @on(FilterPane.Submitted)
+    def _search_submitted(self, event: FilterPane.Submitted) -> None:
+        self.focus_results()
+
+    @on(FilterPane.SavedChosen)
+    def _saved_chosen(self, event: FilterPane.SavedChosen) -> None:
+        self.recall_search(event.name)
+        self.focus_results()
+
+    @on(FilterPane.SavedDeleted)
+    def _saved_deleted(self, event: FilterPane.SavedDeleted) -> None:
+        self.app.delete_search(event.name)
+
+    @on(DetailPane.NoteEdited)
+    def _note_edited(self, event: DetailPane.NoteEdited) -> None:
+        self.save_note(event.index, event.text)
+
+    def _show_detail(self, index: int | None) -> None:
+        paper = None if index is None else self.papers[index]
+        state = self.app.session.state_of(paper) if paper is not None else None
+        if self.detail.editing and self.detail.index == index:
+            return
+        self.detail.show(index, paper, state)  # type: ignore[arg-type]
+
+    def focus_results(self) -> None:
+        """Leave the search box for the list, hiding the filters if `/` showed them."""
+        if self._filters_auto:
+            self._filters_auto = False
+            self.show_filters = False
+        self.paper_list.focus()

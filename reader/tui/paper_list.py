@@ -1,0 +1,302 @@
+"""The paper list: a Line-API ScrollView that renders only the rows on screen.
+
+Textual's OptionList/DataTable measure every row up front and ListView makes a widget per
+row; at 100k papers that is seconds and hundreds of MB.  This widget keeps a list of paper
+indices and paints the visible slice in ``render_line``, so 100,000 rows scroll like 30.
+It never changes user state: it posts messages (Highlighted, Opened, SelectionChanged) and
+the screen decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from reader.models import EMPTY_STATE, Paper, PaperState
+from reader.text import display_text
+from reader.tui.rows import RowStyles, row_text
+
+StateOf = Callable[[Paper], PaperState]
+
+
+class PaperList(ScrollView, can_focus=True):
+    """Rows of papers (indices into ``papers``), a cursor, and a bulk selection."""
+
+    COMPONENT_CLASSES = {  # noqa: RUF012 (Textual's own class-var convention)
+        "paper-list--cursor",
+        "paper-list--cursor-blurred",
+        "paper-list--unread",
+        "paper-list--starred",
+        "paper-list--marks",
+        "paper-list--selected",
+        "paper-list--dim",
+        "paper-list--author",
+        "paper-list--placeholder",
+    }
+
+    BINDINGS = [  # noqa: RUF012
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+        Binding("enter", "open", "Open", show=False),
+        Binding("space,v", "toggle_select", "Select", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to another paper (``index`` into papers, None when empty)."""
+
+        paper_list: PaperList
+        index: int | None
+
+    @dataclass
+    class Opened(Message):
+        """Enter (or a double click) on a paper."""
+
+        paper_list: PaperList
+        index: int
+
+    @dataclass
+    class SelectionChanged(Message):
+        """The bulk selection grew or shrank."""
+
+        paper_list: PaperList
+        count: int
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.papers: Sequence[Paper] = ()
+        self.rows: Sequence[int] = ()
+        self.selected: set[int] = set()
+        self.placeholder = "Loading…"
+        self._state_of: StateOf = lambda _paper: EMPTY_STATE
+        self._titles: dict[int, str] = {}
+        self._strips: LRUCache[tuple, Strip] = LRUCache(512)
+        self._version = 0
+        self._last_posted: int | None = -1
+
+    # -- data in -------------------------------------------------------------------------
+
+    def set_papers(self, papers: Sequence[Paper], state_of: StateOf) -> None:
+        """A new store was loaded: forget rows, titles and selection."""
+        self.papers = papers
+        self._state_of = state_of
+        self._titles.clear()
+        self.selected.clear()
+        self.set_rows(())
+
+    def set_state_of(self, state_of: StateOf) -> None:
+        """User state changed (here or in another process): repaint the marks."""
+        self._state_of = state_of
+        self.refresh_marks()
+
+    def set_rows(self, rows: Sequence[int], *, keep: int | None = None) -> None:
+        """Show ``rows``; keep the cursor on paper ``keep`` (default: the current one)."""
+        current = self.current_index if keep is None else keep
+        self.rows = rows
+        self.virtual_size = Size(0, len(rows))
+        position = 0
+        if current is not None and rows:
+            try:
+                position = rows.index(current)
+            except ValueError:
+                position = min(self.cursor, len(rows) - 1)
+        self._version += 1
+        self._strips.clear()
+        self.set_reactive(PaperList.cursor, max(position, 0))
+        self._scroll_cursor_into_view(center=True)
+        self.refresh()
+        self._post_highlight()
+
+    def refresh_marks(self) -> None:
+        """Repaint rows after a state change without moving anything."""
+        self._version += 1
+        self._strips.clear()
+        self.refresh()
+
+    # -- what is where ---------------------------------------------------------------------
+
+    @property
+    def current_index(self) -> int | None:
+        """The paper index under the cursor, or None when the list is empty."""
+        if not self.rows:
+            return None
+        return self.rows[min(self.cursor, len(self.rows) - 1)]
+
+    @property
+    def current_paper(self) -> Paper | None:
+        index = self.current_index
+        return None if index is None else self.papers[index]
+
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height)
+
+    # -- cursor ----------------------------------------------------------------------------
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.rows) - 1)) if self.rows else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh()
+        self._scroll_cursor_into_view()
+        self._post_highlight()
+
+    def _post_highlight(self) -> None:
+        index = self.current_index
+        if index != self._last_posted:
+            self._last_posted = index
+            self.post_message(self.Highlighted(self, index))
+
+    def _scroll_cursor_into_view(self, *, center: bool = False) -> None:
+        height = self._page_height()
+        top = round(self.scroll_y)
+        if center and not (top <= self.cursor < top + height):
+            self.scroll_to(y=max(0, self.cursor - height // 2), animate=False)
+        elif self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def move_to_index(self, index: int) -> bool:
+        """Put the cursor on paper ``index`` if it is shown; True when it is."""
+        try:
+            self.cursor = self.rows.index(index)
+        except ValueError:
+            return False
+        return True
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_page_down(self) -> None:
+        self.cursor += self._page_height() - 1
+        self.scroll_to(y=self.scroll_y + self._page_height() - 1, animate=False)
+
+    def action_page_up(self) -> None:
+        self.cursor -= self._page_height() - 1
+        self.scroll_to(y=self.scroll_y - self._page_height() + 1, animate=False)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self.rows) - 1
+
+    def action_open(self) -> None:
+        index = self.current_index
+        if index is not None:
+            self.post_message(self.Opened(self, index))
+
+    def action_toggle_select(self) -> None:
+        """Add the paper under the cursor to the bulk selection (or take it out), move on."""
+        index = self.current_index
+        if index is None:
+            return
+        self.selected.symmetric_difference_update({index})
+        self.refresh_marks()
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self.cursor += 1
+
+    def set_selection(self, indices: set[int]) -> None:
+        """Replace the bulk selection (select all shown, clear)."""
+        self.selected = set(indices)
+        self.refresh_marks()
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+
+    # -- mouse -----------------------------------------------------------------------------
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        row = offset.y + round(self.scroll_y)
+        if 0 <= row < len(self.rows):
+            self.cursor = row
+            if event.chain >= 2:
+                self.action_open()
+
+    def on_focus(self) -> None:
+        self.refresh_marks()
+
+    def on_blur(self) -> None:
+        self.refresh_marks()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(0, len(self.rows))
+        self._strips.clear()
+        self._scroll_cursor_into_view()
+
+    # -- painting --------------------------------------------------------------------------
+
+    def _row_styles(self) -> RowStyles:
+        style = self.get_component_rich_style
+        return RowStyles(
+            base=self.rich_style,
+            unread=style("paper-list--unread"),
+            starred=style("paper-list--starred"),
+            marks=style("paper-list--marks"),
+            selected=style("paper-list--selected"),
+            dim=style("paper-list--dim"),
+            author=style("paper-list--author"),
+        )
+
+    def _title(self, index: int) -> str:
+        title = self._titles.get(index)
+        if title is None:
+            title = self._titles[index] = display_text(self.papers[index].title) or "(untitled)"
+        return title
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        row = round(self.scroll_y) + y
+        if not self.rows:
+            if y == 0:
+                text = Text(
+                    self.placeholder, style=self.get_component_rich_style("paper-list--placeholder")
+                )
+                return Strip(text.render(self.app.console), text.cell_len).crop_extend(
+                    0, width, self.rich_style
+                )
+            return Strip.blank(width, self.rich_style)
+        if row >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        index = self.rows[row]
+        is_cursor = row == self.cursor
+        key = (index, width, is_cursor, self.has_focus, index in self.selected, self._version)
+        strip = self._strips.get(key)
+        if strip is None:
+            paper = self.papers[index]
+            text = row_text(
+                paper,
+                self._state_of(paper),
+                width=width,
+                title=self._title(index),
+                selected=index in self.selected,
+                styles=self._row_styles(),
+            )
+            if is_cursor:
+                name = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
+                text.stylize(self.get_component_rich_style(name))
+            strip = Strip(text.render(self.app.console), width).crop_extend(
+                0, width, self.rich_style
+            )
+            self._strips[key] = strip
+        return strip

@@ -1,0 +1,145 @@
+"""Moving around: j/k/arrows, g/G, PgUp/PgDn, u, Enter/Esc, f, mouse clicks, resizing."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from reader.tui.app import ReaderApp
+from tests.tui.driving import drive, press, saved
+
+
+def test_store_loads_in_the_background_and_lists_every_paper(app: ReaderApp) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        plist = app.main.paper_list
+        assert len(plist.rows) == 30
+        assert "Papers 30/30" in plist.border_title
+        dates = [app.papers[i].date or "" for i in plist.rows]
+        dated = [d for d in dates if d]
+        assert dated == sorted(dated, reverse=True)  # newest first
+        assert app.main.detail.index == plist.current_index
+
+    drive(app, scenario)
+
+
+def test_cursor_keys_move_through_the_list(app: ReaderApp) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        plist = app.main.paper_list
+        await press(pilot, "j", "j", "down")
+        assert plist.cursor == 3
+        await press(pilot, "k", "up")
+        assert plist.cursor == 1
+        await press(pilot, "G")
+        assert plist.cursor == 29
+        await press(pilot, "g")
+        assert plist.cursor == 0
+        await press(pilot, "end")
+        assert plist.cursor == 29
+        await press(pilot, "home", "pagedown")
+        page = plist.scrollable_content_region.height - 1
+        assert plist.cursor == min(page, 29)
+        await press(pilot, "pageup")
+        assert plist.cursor == 0
+        await press(pilot, "k")  # stays on the first row
+        assert plist.cursor == 0
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_highlight_follows_cursor_in_the_detail_pane(app: ReaderApp) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        await press(pilot, "j", "j")
+        plist, detail = app.main.paper_list, app.main.detail
+        assert detail.index == plist.current_index
+        body = str(detail.query_one("#detail-body").render())
+        assert plist.current_paper.title.split()[0] in body
+
+    drive(app, scenario)
+
+
+def test_enter_opens_and_marks_read_and_r_undoes_it(app: ReaderApp, state_dir) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        paper = app.main.paper_list.current_paper
+        assert not saved(state_dir, paper).read
+        await press(pilot, "enter")
+        assert saved(state_dir, paper).read
+        assert app.main.detail_open
+        assert app.focused is app.main.detail
+        await press(pilot, "r")
+        assert not saved(state_dir, paper).read
+        await press(pilot, "escape")
+        assert not app.main.detail_open
+        assert app.focused is app.main.paper_list
+
+    drive(app, scenario)
+
+
+def test_narrow_terminal_detail_covers_the_list_and_esc_returns(app: ReaderApp) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        main = app.main
+        assert main.has_class("-narrow")
+        assert not main.query_one("#detail").display
+        await press(pilot, "j", "enter")
+        assert main.query_one("#detail").display
+        assert not main.query_one("#middle").display
+        await press(pilot, "j", "j")  # scrolls the detail, not the list
+        assert main.paper_list.cursor == 1
+        await press(pilot, "escape")
+        assert main.query_one("#middle").display
+        assert app.focused is main.paper_list
+
+    drive(app, scenario, size=(80, 24))
+
+
+def test_u_jumps_to_the_next_unread_paper(app: ReaderApp, state_dir) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        plist = app.main.paper_list
+        await press(pilot, "j", "r", "j", "r", "k", "k")  # rows 1 and 2 read, cursor on row 0
+        assert plist.cursor == 0
+        await press(pilot, "u")
+        assert plist.cursor == 3
+        assert not saved(state_dir, plist.current_paper).read
+
+    drive(app, scenario)
+
+
+def test_f_toggles_the_filter_pane(app: ReaderApp) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        main = app.main
+        assert main.query_one("#filters").display  # wide: shown
+        await press(pilot, "f")
+        assert not main.query_one("#filters").display
+        await press(pilot, "f")
+        assert main.query_one("#filters").display
+
+    drive(app, scenario)
+
+
+def test_resizing_keeps_the_cursor_and_selection(app: ReaderApp) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        main = app.main
+        await press(pilot, "j", "j", "space", "j", "j", "j")
+        paper = main.paper_list.current_index
+        selected = set(main.paper_list.selected)
+        for size in [(80, 24), (60, 16), (200, 60), (80, 24), (160, 48)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert main.paper_list.current_index == paper
+            assert main.paper_list.selected == selected
+        assert main.has_class("-wide")
+
+    drive(app, scenario, size=(160, 48))
+
+
+def test_clicking_a_row_moves_the_cursor_and_double_click_opens(app: ReaderApp, state_dir) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        plist = app.main.paper_list
+        offset = plist.content_region.y - plist.region.y
+        await pilot.click("#papers", offset=(10, offset + 4))
+        await pilot.pause()
+        assert plist.cursor == 4
+        paper = plist.current_paper
+        await pilot.click("#papers", offset=(10, offset + 4), times=2)
+        await pilot.pause()
+        assert saved(state_dir, paper).read
+
+    drive(app, scenario)
