@@ -69,6 +69,8 @@ def fetch_url(url: str, *, timeout: float = 15.0, max_bytes: int = MAX_FETCH_BYT
     except urllib.error.HTTPError as exc:
         raise FetchError(url, f"HTTP {exc.code} {exc.reason or ''}".strip()) from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise FetchError(url, f"timed out after {timeout:g} s") from None
         raise FetchError(url, describe_network_error(exc.reason)) from None
     except TimeoutError:
         raise FetchError(url, f"timed out after {timeout:g} s") from None
