@@ -10,12 +10,13 @@ one of its identities a key, which is then kept.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
@@ -34,6 +35,7 @@ MAX_BLOCK = 200
 OPENING_WORDS = 6
 PREFIX_CHARS = 200
 IDENTITY_WORDS = 20
+_SORT_FIELDS = ("title", "abstract", "arxiv_id", "date", "updated", "category", "doi")
 _FACT_FIELDS = (
     *("authors", "authors_truncated", "affiliations", "category", "date", "updated"),
     *("arxiv_id", "doi", "has_code", "urls", "comments"),
@@ -72,15 +74,18 @@ class _Item:
 
 _LATEX_ACCENT = re.compile(r"\\[^A-Za-z\s]|[{}$]")
 _NON_WORD = re.compile(r"[\W_]+")
+_ASCII_PUNCT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def normalise_text(text: str) -> str:
     """Casefolded words only: LaTeX accents and markup, accents and punctuation dropped."""
     if "\\" in text or "$" in text or "{" in text:
         text = _LATEX_ACCENT.sub("", text).replace("\\", " ")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    if text.isascii():  # fast path: most listing text
+        return " ".join(text.casefold().translate(_ASCII_PUNCT).split())
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
 
 def fingerprint(text: str, chars: int = 12) -> str:
@@ -95,7 +100,12 @@ def _from_record(record: Record) -> _Item:
         title=record.title.strip() if record.title and record.title.strip() else None,
         own_line=record.title_own_line,
         abstracts=(record.abstract,) if record.abstract and record.abstract.strip() else (),
-        sort_key=(0, astuple(record.source), tuple(map(repr, astuple(record)))),
+        sort_key=(
+            0,
+            (record.source.file, record.source.line, record.source.layout),
+            tuple(getattr(record, name) or "" for name in _SORT_FIELDS),
+            record.authors,
+        ),
     )
 
 
@@ -111,7 +121,7 @@ def _from_paper(paper: Paper) -> _Item:
         key=paper.key,
         aliases=paper.aliases,
         provenance=paper.provenance,
-        sort_key=(1, tuple(astuple(s) for s in sources), paper.key),
+        sort_key=(1, tuple((s.file, s.line, s.layout) for s in sources), (paper.key,)),
     )
     item.own_line = item.source_for("title").layout != LAYOUT_INLINE
     item.abstracts = tuple(dict.fromkeys(item.abstracts))
@@ -149,8 +159,8 @@ class _UnionFind:
 
 def _abstracts_match(a: _Item, b: _Item) -> bool:
     """Same paper by abstract: near-equal openings, or one a truncated copy of the other."""
-    for x in a.norm_abstracts:
-        for y in b.norm_abstracts:
+    for x in filter(None, a.norm_abstracts):
+        for y in filter(None, b.norm_abstracts):
             short, long_ = sorted((x, y), key=len)
             if len(short) >= 80 and long_.startswith(short[: max(80, len(short) - 20)]):
                 return True
@@ -164,9 +174,10 @@ def _abstracts_match(a: _Item, b: _Item) -> bool:
 
 
 def _clearly_different(a: _Item, b: _Item) -> bool:
-    if not a.norm_abstracts or not b.norm_abstracts:
+    x = next(filter(None, a.norm_abstracts), "")
+    y = next(filter(None, b.norm_abstracts), "")
+    if not x or not y:
         return False
-    x, y = a.norm_abstracts[0], b.norm_abstracts[0]
     return fuzz.ratio(x[:PREFIX_CHARS], y[:PREFIX_CHARS]) < 60 and fuzz.token_set_ratio(x, y) < 60
 
 
@@ -174,17 +185,17 @@ def _cluster(items: list[_Item], issues: list[ParseIssue]) -> list[list[int]]:
     uf = _UnionFind(items)
     by_id: dict[str, list[int]] = defaultdict(list)
     by_title: dict[str, list[int]] = defaultdict(list)
-    by_words: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    by_words: dict[str, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
         if item.fields["arxiv_id"]:
             by_id[str(item.fields["arxiv_id"])].append(index)
         if item.norm_title:
             by_title[item.norm_title].append(index)
         for text in item.norm_abstracts:
-            words = text.split()
-            if len(words) >= OPENING_WORDS:
-                by_words[("<", *words[:OPENING_WORDS])].append(index)
-                by_words[(">", *words[-OPENING_WORDS:])].append(index)
+            head = text[:300].split()[:OPENING_WORDS]
+            if len(head) == OPENING_WORDS:
+                by_words["<" + " ".join(head)].append(index)
+                by_words[">" + " ".join(text[-300:].split()[-OPENING_WORDS:])].append(index)
     for members in by_id.values():
         for other in members[1:]:
             uf.union(members[0], other)
@@ -248,8 +259,8 @@ def _names_key(authors: Sequence[str]) -> tuple[str, ...]:
 def _pick_authors(members: list[_Item]) -> _Item | None:
     """Clean over garbled, then agreeing with the other lists, then complete, then longer."""
     lists = [m for m in members if m.fields["authors"]]
-    if not lists:
-        return None
+    if len(lists) < 2:
+        return lists[0] if lists else None
     keys = [_names_key(m.fields["authors"]) for m in lists]  # type: ignore[arg-type]
 
     def agrees(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -271,11 +282,15 @@ def _pick_authors(members: list[_Item]) -> _Item | None:
     return lists[min(range(len(lists)), key=rank)]
 
 
-def _versions(members: list[_Item]) -> list[tuple[str, _Item]]:
+def _versions(members: list[_Item]) -> list[tuple[str, str, _Item]]:
     """Distinct abstract versions, fullest first; truncated and near-identical copies dropped."""
     seen: list[tuple[str, str, _Item]] = []
     pool = sorted(
-        ((text, normalise_text(text), m) for m in members for text in m.abstracts),
+        (
+            (text, norm, m)
+            for m in members
+            for text, norm in zip(m.abstracts, m.norm_abstracts, strict=True)
+        ),
         key=lambda t: (-len(t[1]), t[0], t[2].sort_key),
     )
     for text, norm, item in pool:
@@ -287,7 +302,7 @@ def _versions(members: list[_Item]) -> list[tuple[str, _Item]]:
         ):
             continue
         seen.append((text, norm, item))
-    return [(text, item) for text, _n, item in seen]
+    return seen
 
 
 def _derived_title(abstract: str, source: SourceRef) -> str:
@@ -311,6 +326,8 @@ def _union(members: list[_Item], name: str) -> tuple[str, ...]:
 
 def _build_paper(members: list[_Item]) -> tuple[Paper, list[str]]:
     """One paper from a cluster, and its identities (primary first)."""
+    if len(members) == 1 and len(members[0].sources) == 1 and len(members[0].abstracts) <= 1:
+        return _build_single(members[0])
     members = sorted(members, key=lambda m: m.sort_key)
     sources = sorted(
         {s for m in members for s in m.sources}, key=lambda s: (s.file, s.line, s.layout)
@@ -329,7 +346,7 @@ def _build_paper(members: list[_Item]) -> tuple[Paper, list[str]]:
         default=None,
     )
     versions = _versions(members)
-    abstract, abstract_item = versions[0] if versions else ("", None)
+    abstract, _norm, abstract_item = versions[0] if versions else ("", "", None)
     note("abstract", abstract_item)
     if title_item is not None:
         title, derived = title_item.title or "", False
@@ -362,32 +379,95 @@ def _build_paper(members: list[_Item]) -> tuple[Paper, list[str]]:
         urls=_union(members, "urls"),
         comments=_union(members, "comments"),
         abstract=abstract,
-        abstract_versions=tuple(text for text, _i in versions),
+        abstract_versions=tuple(text for text, _n, _i in versions),
         sources=tuple(sources),
         provenance=provenance,
     )
+    identities = _identities(
+        not derived,
+        normalise_text(title),
+        arxiv_id,
+        [norm for _t, norm, _i in versions],
+        [m.norm_title for m in titled],
+        sources[0],
+    )
+    return paper, identities
+
+
+def _build_single(item: _Item) -> tuple[Paper, list[str]]:
+    """The common case (a paper one listing named once), without the voting machinery."""
+    f = item.fields
+    abstract = item.abstracts[0] if item.abstracts and item.norm_abstracts[0] else ""
+    title = item.title or _derived_title(abstract, item.sources[0])
+    provenance = {
+        name: 0
+        for name, value in (
+            ("title", item.title),
+            ("authors", f["authors"]),
+            ("date", f["date"]),
+            ("category", f["category"]),
+            ("abstract", abstract),
+            ("arxiv_id", f["arxiv_id"]),
+        )
+        if value
+    }
+    paper = Paper(
+        key="",
+        title=title,
+        title_derived=item.title is None,
+        authors=tuple(f["authors"]),  # type: ignore[arg-type]
+        authors_truncated=bool(f["authors_truncated"]) and bool(f["authors"]),
+        affiliations=tuple(dict.fromkeys(f["affiliations"])),  # type: ignore[arg-type]
+        category=f["category"],  # type: ignore[arg-type]
+        date=f["date"],  # type: ignore[arg-type]
+        updated=f["updated"],  # type: ignore[arg-type]
+        arxiv_id=f["arxiv_id"],  # type: ignore[arg-type]
+        doi=f["doi"],  # type: ignore[arg-type]
+        has_code=bool(f["has_code"]),
+        urls=tuple(dict.fromkeys(f["urls"])),  # type: ignore[arg-type]
+        comments=tuple(dict.fromkeys(f["comments"])),  # type: ignore[arg-type]
+        abstract=abstract,
+        abstract_versions=(abstract,) if abstract else (),
+        sources=item.sources,
+        provenance=provenance,
+    )
+    norm = item.norm_abstracts[0] if abstract else ""
+    return paper, _identities(
+        item.title is not None, item.norm_title, f["arxiv_id"], [norm], [], item.sources[0]
+    )
+
+
+def _identities(
+    titled: bool,
+    norm_title: str,
+    arxiv_id: object,
+    norm_abstracts: Sequence[str],
+    other_titles: Sequence[str],
+    first: SourceRef,
+) -> list[str]:
+    """A paper's identities, primary first: title fingerprint > arXiv id > abstract opening."""
     identities: list[str] = []
-    if not derived:
-        identities.append("title:" + fingerprint(normalise_text(title)))
+    if titled:
+        identities.append("title:" + fingerprint(norm_title))
     if arxiv_id:
-        identities.append("arxiv:" + arxiv_id)
-    for text, _i in versions:
-        opening = " ".join(normalise_text(text).split()[:IDENTITY_WORDS])
-        identities.append("abs:" + fingerprint(opening))
-    for item in titled:
-        identities.append("title:" + fingerprint(item.norm_title))
+        identities.append(f"arxiv:{arxiv_id}")
+    for norm in norm_abstracts:
+        if norm:
+            identities.append("abs:" + fingerprint(" ".join(norm[:600].split()[:IDENTITY_WORDS])))
+    identities.extend("title:" + fingerprint(t) for t in other_titles if t)
     if not identities:
-        identities.append(f"source:{sources[0].file}:{sources[0].line}")
-    return paper, list(dict.fromkeys(identities))
+        identities.append(f"source:{first.file}:{first.line}")
+    return list(dict.fromkeys(identities))
 
 
-def _new_key(identity: str, taken: set[str]) -> str:
+def _new_key(identity: str, taken: set[str], reserved: set[str]) -> str:
+    """10 hex chars of the identity's hash; a collision extends it deterministically."""
     digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=32).hexdigest()
     for length in range(10, len(digest) + 1, 2):
-        if digest[:length] not in taken:
+        if digest[:length] not in taken and digest[:length] not in reserved:
             return digest[:length]
     counter = 1
-    while f"{digest[:10]}-{counter}" in taken:
+    while f"{digest[:10]}-{counter}" in taken or f"{digest[:10]}-{counter}" in reserved:
         counter += 1
     return f"{digest[:10]}-{counter}"
 
@@ -404,13 +484,14 @@ def merge_records(
     items.sort(key=lambda i: i.sort_key)
     for item in items:
         item.norm_title = normalise_text(item.title) if item.title else ""
-        item.norm_abstracts = tuple(n for n in (normalise_text(a) for a in item.abstracts) if n)
+        item.norm_abstracts = tuple(normalise_text(a) for a in item.abstracts)
     clusters = _cluster(items, issues)
     built = [(_build_paper([items[i] for i in c]), [items[i] for i in c]) for c in clusters]
     known = dict(known_keys or {})
     identity_owners = Counter(ident for (_p, idents), _m in built for ident in idents)
     order = sorted(range(len(built)), key=lambda n: (built[n][0][1][0], built[n][0][0].sources))
     taken: set[str] = set()
+    reserved = set(known.values()) | {m.key for m in items if m.key}
     papers: list[Paper] = []
     for n in order:
         (paper, identities), members = built[n]
@@ -418,7 +499,7 @@ def merge_records(
         old = {m.key for m in members if m.key} | {known[i] for i in unique if i in known}
         old_aliases = {a for m in members for a in m.aliases}
         free = sorted(k for k in old if k not in taken)
-        key = free[0] if free else _new_key(identities[0], taken | set(known.values()))
+        key = free[0] if free else _new_key(identities[0], taken, reserved)
         taken.add(key)
         aliases = sorted((set(unique) | old | old_aliases) - {key})
         papers.append(_replace_key(paper, key, tuple(aliases)))
@@ -427,6 +508,4 @@ def merge_records(
 
 
 def _replace_key(paper: Paper, key: str, aliases: tuple[str, ...]) -> Paper:
-    data = paper.to_dict()
-    data["key"], data["aliases"] = key, list(aliases)
-    return Paper.from_dict(data)
+    return dataclasses.replace(paper, key=key, aliases=aliases)
