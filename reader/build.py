@@ -9,7 +9,7 @@ store as it was.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -56,6 +56,8 @@ class ParsedFiles:
     issues: list[ParseIssue] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     failed_files: int = 0
+    #: identity -> key carried by reader JSON exports, so a round trip keeps every key.
+    exported_keys: dict[str, str] = field(default_factory=dict)
 
 
 def parse_paths(
@@ -79,6 +81,11 @@ def parse_paths(
         parsed.files.append(str(path))
         parsed.issues.extend(result.issues)
         parsed.records.extend(result.records)
+        if result.layout == "json":
+            from reader.sources.reader_json import keys_from_export
+
+            for identity, key in keys_from_export(path).items():
+                parsed.exported_keys.setdefault(identity, key)
         if not result.records and any(i.severity == "error" for i in result.issues):
             parsed.failed_files += 1
     if progress:
@@ -116,7 +123,7 @@ def build_store(
     )
 
     existing: list[Paper] = []
-    known_keys: Mapping[str, str] = {}
+    known_keys: dict[str, str] = dict(parsed.exported_keys)
     unreadable_store: StoreError | None = None
     if db_path.exists():
         try:
@@ -126,7 +133,7 @@ def build_store(
                 raise BuildError(f"cannot import into the existing store: {exc}") from exc
             unreadable_store = exc
         else:
-            known_keys = old.alias_map()
+            known_keys.update(old.alias_map())  # the store's own keys win
             if not replace:
                 existing = list(old.papers)
 
