@@ -335,7 +335,7 @@ def _build_paper(members: list[_Item]) -> tuple[Paper, list[str]]:
     provenance: dict[str, int] = {}
 
     def note(name: str, item: _Item | None) -> None:
-        if item is not None:
+        if item is not None and (name in ("title", "abstract") or item.fields.get(name)):
             provenance[name] = sources.index(item.source_for(name))
 
     titled = [m for m in members if m.title]
@@ -489,7 +489,13 @@ def merge_records(
     built = [(_build_paper([items[i] for i in c]), [items[i] for i in c]) for c in clusters]
     known = dict(known_keys or {})
     identity_owners = Counter(ident for (_p, idents), _m in built for ident in idents)
-    order = sorted(range(len(built)), key=lambda n: (built[n][0][1][0], built[n][0][0].sources))
+    order = sorted(
+        range(len(built)),
+        key=lambda n: (
+            built[n][0][1][0],
+            [(s.file, s.line, s.layout) for s in built[n][0][0].sources],
+        ),
+    )
     taken: set[str] = set()
     reserved = set(known.values()) | {m.key for m in items if m.key}
     papers: list[Paper] = []
