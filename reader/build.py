@@ -86,7 +86,11 @@ def parse_paths(
 
             for identity, key in keys_from_export(path).items():
                 parsed.exported_keys.setdefault(identity, key)
-        if not result.records and any(i.severity == "error" for i in result.issues):
+        if not result.records:
+            if not any(issue.severity == "error" for issue in result.issues):
+                parsed.issues.append(
+                    ParseIssue(str(path), 1, f"no entries found ({result.layout} layout)", "error")
+                )
             parsed.failed_files += 1
     if progress:
         progress("parse", len(expanded), len(expanded))
