@@ -77,7 +77,7 @@ def parse_paths(
             parsed.issues.append(problem)
             parsed.failed_files += 1
             continue
-        result = parse_listing(path, options)
+        result = parse_listing(path, options, label=source_label(path))
         parsed.files.append(str(path))
         parsed.issues.extend(result.issues)
         parsed.records.extend(result.records)
@@ -95,6 +95,19 @@ def parse_paths(
     if progress:
         progress("parse", len(expanded), len(expanded))
     return parsed
+
+
+def source_label(path: Path) -> str:
+    """How provenance names a file: bundled seeds as `seeds/NAME` (the same on every machine
+    and install), any other file as the path the user gave."""
+    from reader.paths import bundled_seeds_dir
+
+    try:
+        if path.resolve().parent == bundled_seeds_dir().resolve():
+            return f"seeds/{path.name}"
+    except OSError:
+        pass
+    return str(path)
 
 
 def build_store(

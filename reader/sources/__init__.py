@@ -135,9 +135,14 @@ def parse_text(text: str, file: str, options: ParseOptions | None = None) -> Par
         )
 
 
-def parse_listing(path: Path | str, options: ParseOptions | None = None) -> ParseResult:
-    """Read and parse one listing file; OS errors become issues, not exceptions."""
-    file = str(path)
+def parse_listing(
+    path: Path | str, options: ParseOptions | None = None, *, label: str | None = None
+) -> ParseResult:
+    """Read and parse one listing file; OS errors become issues, not exceptions.
+
+    `label` is the name records and issues give the file (default: the path as given).
+    """
+    file = label or str(path)
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
