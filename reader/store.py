@@ -43,21 +43,25 @@ class StoreError(Exception):
 
 def _compact_doc(paper: Paper) -> dict[str, Any]:
     """Paper.to_dict without default-valued fields (a third smaller at 100k papers)."""
-    doc = paper.to_dict()
-    versions = doc.get("abstract_versions")
-    if versions == [doc.get("abstract")] or (not versions and not doc.get("abstract")):
-        del doc["abstract_versions"]
-    doc["sources"] = [
-        {"file": s.file, "line": s.line, "layout": s.layout}
-        if s.layout
-        else {"file": s.file, "line": s.line}
-        for s in paper.sources
-    ]
-    return {
+    doc = {
         k: v
-        for k, v in doc.items()
+        for k, v in paper.to_dict().items()
         if k == "key" or (v is not None and v is not False and v != [] and v != {} and v != "")
     }
+    if paper.sources:
+        doc["sources"] = [
+            {"file": s.file, "line": s.line, "layout": s.layout}
+            if s.layout
+            else {"file": s.file, "line": s.line}
+            for s in paper.sources
+        ]
+    # A missing abstract_versions means [abstract] (or [] without an abstract): the usual case.
+    implied = [paper.abstract] if paper.abstract else []
+    if list(paper.abstract_versions) == implied:
+        doc.pop("abstract_versions", None)
+    else:
+        doc["abstract_versions"] = list(paper.abstract_versions)
+    return doc
 
 
 def _dumps(value: Any) -> bytes:

@@ -281,3 +281,16 @@ def _a_dead_pid() -> int:
         os._exit(0)
     os.waitpid(pid, 0)
     return pid
+
+
+def test_abstract_versions_round_trip_in_every_shape(tmp_path: Path) -> None:
+    papers = [
+        Paper(key="none", abstract="text", abstract_versions=()),
+        Paper(key="same", abstract="text", abstract_versions=("text",)),
+        Paper(key="two", abstract="text", abstract_versions=("older", "text")),
+        Paper(key="orphan", abstract="", abstract_versions=("only a version",)),
+        Paper(key="empty"),
+    ]
+    path = tmp_path / "store.json"
+    write_store(path, papers, {})
+    assert Store.open(path).papers == papers
