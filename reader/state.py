@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from filelock import FileLock, Timeout
 
-from reader.atomicfile import atomic_write_bytes
+from reader.atomicfile import atomic_write_bytes, remove_stale_temps
 from reader.models import EMPTY_STATE, Paper, PaperState
 
 STATE_SCHEMA = 1
@@ -300,6 +300,7 @@ class StateStore:
         #: each entry's encoded line once we wrote it (only changed entries are re-encoded).
         self._known: tuple[bytes, dict[str, Any], UserState] | None = None
         self._lines: dict[str, bytes] | None = None
+        self._swept = False
         self.state: UserState | None = None
 
     # ------------------------------------------------------------ reading
@@ -430,7 +431,7 @@ class StateStore:
         if self._lock is None:
             self._lock = FileLock(str(self.lock_path), timeout=self.lock_timeout)
         try:
-            self._lock.acquire()
+            self._lock.acquire(poll_interval=0.002)  # a contended toggle waits ms, not 50 ms
         except Timeout:
             raise StateError(
                 f"could not lock {self.lock_path} within {self.lock_timeout:g} s: another reader "
@@ -452,9 +453,16 @@ class StateStore:
         except FileNotFoundError:
             return
         except OSError:
-            with contextlib.suppress(OSError):
+            pass
+        else:
+            # A writer killed between this link and its replace leaves .bak and state.json as
+            # one inode; rename() between two links of one file is a no-op that keeps TMP.
+            with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-            atomic_write_bytes(self.backup_path, self.path.read_bytes())
+            return
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        atomic_write_bytes(self.backup_path, self.path.read_bytes())  # no hardlinks here
 
     def _change(
         self, edit: Callable[[dict[str, Any], dict[str, tuple[str, ...]]], list[str]]
@@ -473,6 +481,10 @@ class StateStore:
                         "upgrade reader"
                     )
                 self._known = None  # RAW is edited in place from here on
+                if not self._swept:  # temps of writers killed mid-save, once per session
+                    remove_stale_temps(self.path)
+                    remove_stale_temps(self.backup_path)
+                    self._swept = True
                 raw["schema_version"] = STATE_SCHEMA
                 raw.setdefault("entries", {})
                 raw.setdefault("searches", {})

@@ -316,3 +316,29 @@ def test_state_and_store_modules_do_not_import_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_backup_after_a_writer_died_between_link_and_replace(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.update(PAPER, StateChange(note="one"))
+    store.update(PAPER, StateChange(note="two"))
+    # What a writer killed right after hardlinking the backup leaves: one inode, two names
+    (tmp_path / "state.json.bak").unlink()
+    os.link(tmp_path / "state.json", tmp_path / "state.json.bak")
+    current = (tmp_path / "state.json").read_bytes()
+    StateStore(tmp_path).update(PAPER, StateChange(note="three"))
+    assert (tmp_path / "state.json.bak").read_bytes() == current
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_next_session_sweeps_temps_of_killed_writers(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.update(PAPER, StateChange(note="one"))
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    for name in (f".state.json.tmp-{pid}-0badc0de", f".state.json.bak.tmp-{pid}"):
+        (tmp_path / name).write_bytes(b"partial")
+    StateStore(tmp_path).update(PAPER, StateChange(note="two"))
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
