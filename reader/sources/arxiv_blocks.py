@@ -86,7 +86,8 @@ def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
             ParseIssue(file, start, "entry has no arXiv:/Created: lines (truncated entry)")
         )
         records.append(_record(block, file, issues))
-    return ParseResult(file, LAYOUT_ARXIV, [r for r in records if r is not None], issues)
+    kept = [r for r in records if r.title or r.abstract or r.arxiv_id]  # else: names no paper
+    return ParseResult(file, LAYOUT_ARXIV, kept, issues)
 
 
 def _next_nonblank(lines: list[str]) -> list[int | None]:

@@ -15,6 +15,7 @@ from reader.sources.authors import looks_like_author_line, parse_author_line
 from reader.sources.inline import (
     DateResolver,
     Header,
+    _skip_empty,
     find_urls,
     is_code_url,
     looks_like_prose,
@@ -64,7 +65,9 @@ def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
             current[1].append((number, raw.strip()))
     dates = resolver.resolve(issues)
     records = [
-        _record(header, body, file, dates.get(header.line), issues) for header, body in entries
+        _record(header, body, file, dates.get(header.line), issues)
+        for header, body in entries
+        if body or _skip_empty(header, file, issues)
     ]
     if count is not None and count[1] != len(records):
         issues.append(

@@ -20,8 +20,8 @@ MAX_HEADER_LINE = 80
 
 _HEADER = re.compile(
     r"(?P<cat>[A-Za-z][A-Za-z\-]*(?:\.[A-Za-z\-]+)?)??"
-    rf"(?P<mon>(?i:{MONTH_PATTERN}))\.?\s*(?P<day>\d{{1,2}})"
-    r"(?:,\s*(?P<year>\d{4}))?\s*(?P<code>Code)?"
+    rf"(?P<mon>(?i:{MONTH_PATTERN}))\.?\s*(?P<day>\d{{1,3}})"
+    r"(?:,\s*(?P<year>\d{1,9}))?\s*(?P<code>Code)?"
 )
 _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+")
 _URL_TRAIL = ".,;:!?)]}'\"”’>"
@@ -98,6 +98,7 @@ class DateResolver:
 
     def listing_year(self) -> ListingYear:
         years = [h.year for h in self.headers if h.year is not None] + self.extra_years
+        years = [y for y in years if 1900 <= y <= 2200]  # a typo'd year must not shift the rest
         return infer_listing_year(years, self.file, self.options.as_of)
 
     def resolve(self, issues: list[ParseIssue]) -> dict[int, str | None]:
@@ -130,15 +131,16 @@ def _describe(header: Header) -> str:
 
 
 def detect(text: str) -> float:
-    """Header lines each followed by two non-header lines, no blank-line blocks."""
+    """Most lines belong to entries of a header line followed by two non-header lines."""
     lines = [ln for ln in text[:200_000].split("\n") if ln.strip()]
     if not lines:
         return 0.0
     heads = [i for i, ln in enumerate(lines) if parse_header(ln, 0) is not None]
-    if not heads or heads[0] != 0:
-        return 0.0 if not heads else 0.3
+    if not heads:
+        return 0.0
     well_formed = sum(1 for a, b in zip(heads, [*heads[1:], len(lines)], strict=True) if b - a == 3)
-    return 0.5 + 0.45 * well_formed / len(heads)
+    coverage = min(1.0, 3 * well_formed / len(lines))
+    return 0.4 + 0.55 * coverage
 
 
 def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
@@ -147,6 +149,7 @@ def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
     resolver = DateResolver(file, options)
     entries: list[tuple[Header, list[tuple[int, str]]]] = []
     current: tuple[Header, list[tuple[int, str]]] | None = None
+    skipped = False
     for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
@@ -156,14 +159,26 @@ def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
             entries.append(current)
             resolver.headers.append(header)
         elif current is None:
-            issues.append(ParseIssue(file, number, "text before the first header line skipped"))
+            if not skipped:
+                issues.append(ParseIssue(file, number, "text before the first header line skipped"))
+            skipped = True
         else:
             current[1].append((number, raw.strip()))
     dates = resolver.resolve(issues)
     records = [
-        _record(header, body, file, dates.get(header.line), issues) for header, body in entries
+        _record(header, body, file, dates.get(header.line), issues)
+        for header, body in entries
+        if body or _skip_empty(header, file, issues)
     ]
     return ParseResult(file, LAYOUT_INLINE, records, issues)
+
+
+def _skip_empty(header: Header, file: str, issues: list[ParseIssue]) -> bool:
+    """A header with nothing under it names no paper: say so and leave it out."""
+    issues.append(
+        ParseIssue(file, header.line, "entry has a header but no title or abstract; skipped")
+    )
+    return False
 
 
 def _record(
@@ -179,9 +194,7 @@ def _record(
     truncated = False
     affiliations: tuple[str, ...] = ()
     abstract = None
-    if not body:
-        issues.append(ParseIssue(file, header.line, "entry has a header but no title or abstract"))
-    else:
+    if body:
         number, line = body[0]
         split = split_title_authors(line)
         if split is None and len(body) == 1 and looks_like_prose(line):

@@ -18,9 +18,19 @@ def _messages(result, line: int) -> list[str]:
 
 def test_inline_header_without_title_or_abstract() -> None:
     result = parse_text(f"CLFeb 3, 2025\n{ENTRY}", "t.txt")
-    assert len(result.records) == 2
+    assert len(result.records) == 1  # a bare header names no paper
     assert any("no title or abstract" in m for m in _messages(result, 1))
-    assert result.records[1].title == "A Good Title"
+    assert result.records[0].title == "A Good Title"
+
+
+def test_inline_unreadable_header_and_impossible_year() -> None:
+    text = f"CLFoo 11, 2025\nLost TitleAnn Lee\n{ABSTRACT}\n{ENTRY}LGJul 25, 99999\n{ENTRY[19:]}"
+    result = parse_text(text, "t.txt")
+    assert result.layout == "inline"
+    assert [r.source.line for r in result.records] == [4, 7]
+    assert _messages(result, 1) == ["text before the first header line skipped"]
+    assert result.records[1].date is None
+    assert any("invalid date" in m for m in _messages(result, 7))
 
 
 def test_inline_title_without_abstract() -> None:
