@@ -27,7 +27,6 @@ CSV_COLUMNS = (
     *("abstract", "comments", "read", "starred", "note", "tags"),
 )
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_BIBTEX_SPECIALS = re.compile(r"[\\{}&%$#_~^]")
 _BIBTEX_ESCAPES = {
     "\\": r"\textbackslash{}",
     "{": r"\{",
@@ -40,6 +39,10 @@ _BIBTEX_ESCAPES = {
     "~": r"\textasciitilde{}",
     "^": r"\^{}",
 }
+#: One pass over the text: specials to their escapes, control characters to spaces.
+_BIBTEX_TABLE = str.maketrans(
+    {**_BIBTEX_ESCAPES, **{chr(c): " " for c in (*range(0x20), 0x7F) if chr(c) not in "\t\n\r"}}
+)
 #: ``` `` ``` and ``''`` would become curly quotes in LaTeX: a ``{}`` between keeps them.
 _TEX_QUOTES = re.compile(r"([`'])(?=\1)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -191,9 +194,9 @@ def _citation_key(paper: Paper, taken: set[str]) -> str:
     first_author = latex_to_unicode(paper.authors[0]).split() if paper.authors else []
     last = _ascii_word(first_author[-1]) if first_author else ""
     year = (paper.date or "")[:4] if (paper.date or "")[:4].isdigit() else "nd"
-    words = [_ascii_word(w) for w in latex_to_unicode(paper.title).split()]
-    words = [w for w in words if w]
-    word = next((w for w in words if w not in _STOPWORDS), words[0] if words else "")
+    words = (_ascii_word(w) for w in latex_to_unicode(paper.title).split()[:12])
+    kept = [w for w in words if w]
+    word = next((w for w in kept if w not in _STOPWORDS), kept[0] if kept else "")
     base = f"{last or 'anon'}{year}{word}"
     key, n = base, 0
     while key in taken:
@@ -255,9 +258,10 @@ def _bibtex_entry(paper: Paper, state: PaperState, key: str) -> str:
 
 def _bib_escape(text: str) -> str:
     """Every BibTeX/LaTeX special escaped; doubled quotes split so they stay literal."""
-    text = " ".join(_CONTROLS.sub(" ", text).split())
-    text = _BIBTEX_SPECIALS.sub(lambda m: _BIBTEX_ESCAPES[m.group()], text)
-    return _TEX_QUOTES.sub(r"\1{}", text)
+    text = " ".join(text.translate(_BIBTEX_TABLE).split())
+    if "``" in text or "''" in text:
+        text = _TEX_QUOTES.sub(r"\1{}", text)
+    return text
 
 
 def _bib_text(text: str) -> str:

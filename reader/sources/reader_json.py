@@ -81,6 +81,9 @@ def read_objects(text: str, file: str) -> tuple[list[tuple[int, Any]], list[Pars
 
 
 def _read_array(text: str, file: str) -> tuple[list[tuple[int, Any]], list[ParseIssue]]:
+    fast = _read_array_by_lines(text)
+    if fast is not None:
+        return fast, []
     decoder = json.JSONDecoder()
     found: list[tuple[int, Any]] = []
     pos = _skip(text, _skip(text, 0) + 1)
@@ -109,6 +112,34 @@ def _read_array(text: str, file: str) -> tuple[list[tuple[int, Any]], list[Parse
             f"JSON array cut short: expected ',' or ']' after element {len(found)}, found {where}"
         )
         return found, [ParseIssue(file, line, problem, "error")]
+
+
+def _read_array_by_lines(text: str) -> list[tuple[int, Any]] | None:
+    """Our own export's shape, ``[``, one element per line with a comma, ``]``: read line by
+    line with orjson (several times faster).  None when the text is shaped otherwise or
+    anything is off, so the careful reader finds and names the problem."""
+    import orjson
+
+    lines = text.split("\n")
+    first, last = 0, len(lines) - 1
+    while first < last and not lines[first].strip():
+        first += 1
+    while last > first and not lines[last].strip():
+        last -= 1
+    if first >= last or lines[first].strip() != "[" or lines[last].strip() != "]":
+        return None
+    found: list[tuple[int, Any]] = []
+    body = [i for i in range(first + 1, last) if lines[i].strip()]
+    for position, i in enumerate(body):
+        raw = lines[i].strip()
+        has_comma = raw.endswith(",")
+        if has_comma != (position < len(body) - 1):
+            return None
+        try:
+            found.append((i + 1, orjson.loads(raw[:-1] if has_comma else raw)))
+        except (orjson.JSONDecodeError, RecursionError):
+            return None
+    return found
 
 
 def _skip(text: str, pos: int) -> int:

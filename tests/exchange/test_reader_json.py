@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,17 @@ def test_records_carry_every_fact_and_their_line(tmp_path: Path, papers, state_o
     # The older abstract version travels as its own record of the same paper.
     older = [r for r in result.records if r.abstract == "Decoding is cheaper."]
     assert len(older) == 1 and older[0].arxiv_id == "2507.19427"
+
+
+def test_pretty_printed_array_names_each_element_line(tmp_path: Path, papers, state_of):
+    path = tmp_path / "pretty.json"
+    data = json.loads(export_papers(papers[2:], state_of, "json"))
+    path.write_text(json.dumps(data, indent=2))
+    result = parse_listing(path)
+    assert result.issues == []
+    starts = [n for n, line in enumerate(path.read_text().splitlines(), 1) if line == "  {"]
+    assert [r.source.line for r in result.records] == starts
+    assert [r.title for r in result.records] == [p.title for p in papers[2:]]
 
 
 def test_truncated_array_keeps_what_came_before():
