@@ -25,7 +25,9 @@ _PARTICLES = frozenset(
     }
 )  # fmt: skip
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?\s*$", re.IGNORECASE)
-_INTERNAL_CAP_OK = re.compile(r"(?:Mc|Mac|O'|O’|D'|D’|L'|L’)[^\W\d_]")
+#: A surname prefix before an inner capital is short: Le|Cun, De|Vries, Mc|Donald, Mac|Kay.
+#: A longer run before it (Report|Chen, Step|Fun) is a word glued to a name.
+MAX_NAME_PREFIX = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +48,29 @@ def _token_ok(token: str, allow_internal_caps: bool) -> bool:
     if any(ch.isupper() for ch in rest):
         # "Jean-Pierre", "O'Neil", "McDonald" are names; "ReportChen" is a title word glued on.
         for part in re.split(r"[-'’.]", token):
-            if part and any(ch.isupper() for ch in part[1:]) and not _INTERNAL_CAP_OK.match(part):
+            if part and not _inner_capitals_ok(part):
                 return False
+    return True
+
+
+def _inner_capitals_ok(part: str) -> bool:
+    """Each run before an inner capital is a short surname prefix (LeCun, McDonald, DeLaCruz)."""
+    start = 0
+    for index in range(1, len(part)):
+        if part[index].isupper():
+            if index - start > MAX_NAME_PREFIX:
+                return False
+            start = index
     return True
 
 
 def is_person_name(name: str) -> bool:
     """Does ``name`` read as one person's name (1-4 name-like tokens, no digits)?
 
-    Internal capitals are allowed only in the first token (`StepFun`), so a title word glued
-    to a name (`ReportChen Hu`) or a garbled name (`Bin StepFun`) is refused; `Jean-Pierre`,
-    `O'Neil` and `McDonald` pass.
+    Free internal capitals are allowed only in the first token (`StepFun`); later tokens may
+    have them only after a short surname prefix (`LeCun`, `McDonald`, `DeVries`), so a title
+    word glued to a name (`ReportChen Hu`) or a garbled name (`Bin StepFun`) is refused;
+    `Jean-Pierre` and `O'Neil` pass.
     """
     if not name or len(name) > MAX_NAME_CHARS:
         return False

@@ -66,6 +66,14 @@ from reader.sources.authors import (
             "Ludwig van Beethoven",
             False,
         ),
+        # Surnames with an inner capital must not be cut in two (Le|Cun).
+        (
+            "Deep Learning ReviewYann LeCun, Yoshua Bengio, Geoffrey Hinton",
+            "Deep Learning Review",
+            "Yann LeCun",
+            False,
+        ),
+        ("Scaling It UpMaria DeVries, Ian MacKay et al.", "Scaling It Up", "Maria DeVries", True),
     ],
 )
 def test_split_title_authors(line: str, title: str, first: str, truncated: bool) -> None:
@@ -109,6 +117,8 @@ def test_names() -> None:
     assert is_person_name("Heung-Yeung Jiao")
     assert not is_person_name("Bojun :")
     assert not is_person_name("Bin StepFun")
+    assert is_person_name("Yann LeCun")
+    assert is_person_name("Ann McDonald")
     assert not is_person_name("Technical ReportChen Hu")
     assert not is_person_name("Agent 007")
     assert not is_person_name("one two three four five")
