@@ -252,7 +252,10 @@ def _bibtex_entry(paper: Paper, state: PaperState, key: str) -> str:
     if state.tags:
         fields.append(("keywords", _bib_literal(", ".join(state.tags))))
     kind = "misc" if paper.arxiv_id or not paper.doi else "article"
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    body = ",\n".join(
+        f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"  # jan..dec macros
+        for name, value in fields
+    )
     return f"@{kind}{{{key},\n{body}\n}}\n"
 
 

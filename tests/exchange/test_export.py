@@ -47,6 +47,7 @@ def test_bibtex_is_valid_with_unique_keys_and_arxiv_fields(papers, state_of):
     assert step3["author"] == "StepFun and Bin Wang and Jörg Müller and others"
     assert (step3["year"], step3["month"], step3["date"]) == ("2025", "jul", "2025-07-25")
     assert step3["keywords"] == r"to-read, a\_b"
+    assert "  month = jul,\n" in out  # the standard macro, so styles print the month name
     again = {k: f.value for k, f in library.entries[2].fields_dict.items()}
     assert library.entries[2].entry_type == "article"  # a DOI and no arXiv id
     assert again["doi"] == "10.5555/step3.again"
