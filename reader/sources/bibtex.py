@@ -181,6 +181,7 @@ def _record(entry: Any, file: str) -> tuple[Record | None, str | None]:
         r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", _plain(fields.get("doi", "")), flags=re.I
     )
 
+    arxiv_id = _arxiv_id(fields, doi)
     record = Record(
         source=SourceRef(file, _line(entry), LAYOUT_NAME),
         title=title or None,
@@ -188,8 +189,8 @@ def _record(entry: Any, file: str) -> tuple[Record | None, str | None]:
         authors=authors,
         authors_truncated=truncated,
         category=_plain(fields.get("primaryclass", "")) or None,
-        date=_date(fields),
-        arxiv_id=_arxiv_id(fields, doi),
+        date=_date(fields, arxiv_id),
+        arxiv_id=arxiv_id,
         has_code=any(host in url for url in urls for host in _CODE_HOSTS),
         urls=tuple(urls),
         comments=tuple(comments),
@@ -268,16 +269,25 @@ def _is_url(value: str | None) -> bool:
     return bool(value) and _plain(value).startswith(("http://", "https://"))
 
 
-def _date(fields: Mapping[str, str]) -> str | None:
-    """``date`` (biblatex) first; else ``year`` and ``month`` (day 1, month 1 if missing)."""
+def _date(fields: Mapping[str, str], arxiv_id: str | None) -> str | None:
+    """``YYYY-MM-DD`` from ``date`` (biblatex) or ``year``/``month``.
+
+    A date without its day (or month) is filled with 01, but only for papers with no arXiv
+    id: an arXiv paper is dated exactly by its listings, and the merge keeps the earliest
+    date, so a made-up 1 January would win over the real one.
+    """
     match = _DATE.match(_plain(fields.get("date", "")))
     if match:
-        year, month, day = match.group(1), match.group(2) or "1", match.group(3) or "1"
+        year, month, day = match.group(1), match.group(2), match.group(3)
     else:
         found = _YEAR.search(_plain(fields.get("year", "")))
         if not found:
             return None
-        year, month, day = found.group(1), str(_month(fields.get("month", "")) or 1), "1"
+        number = _month(fields.get("month", ""))
+        year, month, day = found.group(1), str(number) if number else None, None
+    if (month is None or day is None) and arxiv_id:
+        return None
+    month, day = month or "1", day or "1"
     if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
         return None
     return f"{year}-{int(month):02d}-{int(day):02d}"

@@ -29,7 +29,7 @@ def test_arxiv_export_entry(records):
     assert step3.arxiv_id == "2507.19427"  # eprint 2507.19427v2 + archivePrefix arXiv
     assert step3.category == "cs.LG"
     assert step3.urls == ("https://arxiv.org/abs/2507.19427",)
-    assert step3.date == "2025-01-01"  # a year alone: first day of it
+    assert step3.date is None  # a year alone: the arXiv listings give the real day
     assert (step3.source.file, step3.source.line) == (str(DATA / "papers.bib"), 4)
 
 
@@ -39,7 +39,7 @@ def test_accents_names_and_escapes(records):
     assert old.authors == ("Jörg Müller", "Endre Szemerédi", "Barnes and Noble Collaboration")
     assert old.arxiv_id == "hep-th/9901001"
     assert old.doi == "10.1016/S0550-3213(99)00123-4"
-    assert old.date == "1999-01-01"  # month = jan
+    assert old.date is None  # year and month only, and an arXiv paper
     assert old.abstract == (
         "We compute gauge anomalies on orbifolds and relate them to a regularity lemma of "
         "Szemerédi. 50% of the coefficients are fixed by conformal invariance & the rest by "
@@ -67,7 +67,7 @@ def test_quoted_fields_doi_arxiv_id_and_escaped_url(records):
     assert doi_only.title == "Quoted Title with a DOI-style arXiv id"
     assert doi_only.arxiv_id == "2507.03112"  # doi 10.48550/arXiv.2507.03112
     assert doi_only.authors == ("Jane Doe",)
-    assert doi_only.date == "2025-07-01"
+    assert doi_only.date is None  # its DOI names an arXiv paper
     assert doi_only.urls == ("https://example.org/paper_one?a=1&b=2",)
 
 
@@ -102,3 +102,26 @@ def test_hopeless_bibtex_is_an_error_not_a_crash(tmp_path: Path, text: str):
     result = parse_listing(path)
     assert result.records == []
     assert any(i.severity == "error" and i.line == 1 for i in result.issues)
+
+
+def test_journal_paper_dates_are_filled_from_year_and_month(tmp_path: Path):
+    path = tmp_path / "journal.bib"
+    path.write_text(
+        "@article{a, title = {Year and Month}, year = {2019}, month = sep}\n"
+        "@article{b, title = {Year Only}, year = 2018}\n"
+        "@article{c, title = {Biblatex Month}, date = {2020-02}}\n"
+        "@article{d, title = {Full Date}, date = {2021-03-04}, eprint = {2103.00001}}\n"
+        "@article{e, title = {Bad Month}, year = {2017}, month = {13}}\n"
+    )
+    dates = [r.date for r in parse_listing(path).records]
+    assert dates == ["2019-09-01", "2018-01-01", "2020-02-01", "2021-03-04", "2017-01-01"]
+
+
+def test_bibtex_entry_does_not_move_a_listed_paper_to_january(seed_files: list[Path]):
+    from reader.merge import merge_records
+
+    seeds = [r for f in seed_files for r in parse_listing(f).records]
+    papers = merge_records([*seeds, *parse_listing(DATA / "papers.bib").records]).papers
+    step3 = next(p for p in papers if p.arxiv_id == "2507.19427")
+    assert step3.date == "2025-07-25"
+    assert any(s.layout == "bibtex" for s in step3.sources)
