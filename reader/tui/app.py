@@ -149,6 +149,13 @@ class ReaderApp(App[int]):
         self.main.show_failure(event.message)
         self.notify(event.message, title="Store", severity="error", timeout=15, markup=False)
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q, the palette's Quit and `q` all save a note being edited first."""
+        if self.screen_stack and isinstance(self.screen_stack[0], MainScreen):
+            self.main.action_quit()
+        else:
+            self.exit()
+
     # -- state -----------------------------------------------------------------------------
 
     def _poll_state(self) -> None:

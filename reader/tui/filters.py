@@ -52,13 +52,13 @@ class FilterSpec:
             terms.append(STATUS_TERMS[self.status])
         if self.category:
             terms.append(f"cat:{self.category}")
-        low, high = self.year_from.strip(), self.year_to.strip()
+        low, high = (y.strip() if len(y.strip()) == 4 else "" for y in (self.year_from, self.year_to))
         if low and high:
             terms.append(f"year:{low}..{high}" if low != high else f"year:{low}")
         elif low:
-            terms.append(f"year:{low}..9999")
+            terms.append(f"year:{low}..")
         elif high:
-            terms.append(f"year:0..{high}")
+            terms.append(f"year:..{high}")
         if self.has_code:
             terms.append("has:code")
         return terms

@@ -246,7 +246,7 @@ class MainScreen(TriageActions, Screen):
         title = Text(f"Papers {len(plist.rows)}/{len(self.papers)}")
         if self.shown_query:
             title.append(" · ")
-            title.append(inert_text(self.shown_query), style="italic")
+            title.append(inert_text(self.shown_query))
         plist.border_title = title
         parts = []
         if plist.selected:

@@ -97,8 +97,8 @@ def test_help_lists_every_key(app: ReaderApp) -> None:
     async def scenario(pilot: Pilot) -> None:
         await press(pilot, "question_mark")
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#help-body Static").render()
-        text = "".join(str(cell) for column in table.columns for cell in column.cells)
+        table = app.screen.query_one("#help-body Static").content
+        text = "".join(str(cell) for column in table.columns for cell in column._cells)
         for key in ALL_KEYS:
             assert key.shown_keys in text
         await press(pilot, "escape")

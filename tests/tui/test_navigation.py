@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
+from reader.text import display_text
 from reader.tui.app import ReaderApp
 from tests.tui.driving import drive, press, saved
 
@@ -51,7 +52,7 @@ def test_highlight_follows_cursor_in_the_detail_pane(app: ReaderApp) -> None:
         plist, detail = app.main.paper_list, app.main.detail
         assert detail.index == plist.current_index
         body = str(detail.query_one("#detail-body").render())
-        assert plist.current_paper.title.split()[0] in body
+        assert display_text(plist.current_paper.title) in body
 
     drive(app, scenario)
 
