@@ -306,7 +306,7 @@ def _exported_objects(path: Path | str) -> Iterator[Mapping[str, Any]]:
     except OSError:
         return
     text, _issues = decode_listing(data, str(path))
-    if text is None:
+    if text is None or detect(text) < 0.9:  # not a reader export (a .bib, a listing, ...)
         return
     objects, _problems = read_objects(text, str(path))
     for _line, obj in objects:

@@ -157,3 +157,5 @@ def test_state_and_keys_of_an_unreadable_file_are_empty(tmp_path: Path):
     plain.write_text('{"key": "k", "title": "No marks here"}\n')
     assert state_from_export(plain) == {}
     assert keys_from_export(plain) == {"k": "k"}
+    for other in (DATA / "papers.bib", DATA / "arxiv_rss.xml"):
+        assert state_from_export(other) == {} and keys_from_export(other) == {}
