@@ -14,6 +14,7 @@ import errno
 import os
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 _TMP_MARK = ".tmp-"
@@ -54,6 +55,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     Raises OSError (with errno and the file name) when anything fails; the previous
     content of PATH is then intact and no temp file is left behind.
     """
+    atomic_write_chunks(path, (data,))
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """`atomic_write_bytes` for content produced piece by piece (never all in memory at once).
+
+    CHUNKS is consumed while the temp file is written; an exception it raises (e.g. Ctrl+C
+    during a long build) removes the temp and leaves PATH as it was.
+    """
     path = Path(path)
     directory = path.parent
     tmp = directory / f"{temp_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}"
@@ -64,10 +74,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         try:
             if mode is not None:
                 os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
             os.fsync(fd)
         finally:
             os.close(fd)

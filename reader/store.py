@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from reader.atomicfile import atomic_write_bytes, remove_stale_temps
+from reader.atomicfile import atomic_write_bytes, atomic_write_chunks, remove_stale_temps
 from reader.models import Paper, SourceRef
 
 SCHEMA_VERSION = 1
@@ -68,13 +68,31 @@ def _dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=str)
 
 
+def _framed_chunks(
+    meta_doc: Mapping[str, Any], docs: Iterable[Mapping[str, Any]]
+) -> Iterator[bytes]:
+    """The JSON of {"meta": {"1": meta}, "papers": {"1": doc, ...}}, one paper per line,
+    in chunks of about a megabyte (a 100k-paper store is never whole in memory)."""
+    yield b"%b%b%b" % (_HEAD, _dumps(dict(meta_doc)), _HEAD_END)
+    batch: list[bytes] = []
+    size = 0
+    separator = b""
+    for i, doc in enumerate(docs, 1):
+        line = b'%b"%d":%b' % (separator, i, _dumps(doc))
+        separator = b",\n"
+        batch.append(line)
+        size += len(line)
+        if size > 1 << 20:
+            yield b"".join(batch)
+            batch, size = [], 0
+    if separator:
+        batch.append(b"\n")
+    batch.append(_TAIL)
+    yield b"".join(batch)
+
+
 def _encode_framed(meta_doc: Mapping[str, Any], docs: Iterable[Mapping[str, Any]]) -> bytes:
-    """The JSON of {"meta": {"1": meta}, "papers": {"1": doc, ...}}, one paper per line."""
-    lines = [b"%b%b%b" % (_HEAD, _dumps(dict(meta_doc)), _HEAD_END)]
-    body = [b'"%d":%b' % (i, _dumps(doc)) for i, doc in enumerate(docs, 1)]
-    lines.append(b",\n".join(body))
-    lines.append(b"\n" + _TAIL if body else _TAIL)
-    return b"".join(lines)
+    return b"".join(_framed_chunks(meta_doc, docs))
 
 
 def _encode_tables(tables: Mapping[str, Any]) -> bytes:
@@ -106,10 +124,9 @@ def write_store(path: Path, papers: Sequence[Paper], meta: Mapping[str, Any]) ->
             raise StoreError(f"{path}: two papers share the key {paper.key!r}; nothing written")
         seen.add(paper.key)
     meta_doc = {**dict(meta), "schema_version": SCHEMA_VERSION, "paper_count": len(papers)}
-    data = _encode_framed(meta_doc, (_compact_doc(p) for p in papers))
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path)
-    atomic_write_bytes(path, data)
+    atomic_write_chunks(path, _framed_chunks(meta_doc, (_compact_doc(p) for p in papers)))
 
 
 # ---------------------------------------------------------------- decoding
@@ -196,7 +213,7 @@ class _Decoder:
         set_aliases(paper, tuple(get("aliases") or ()))
         set_title(paper, get("title") or "")
         set_title_derived(paper, bool(get("title_derived", False)))
-        set_authors(paper, tuple(get("authors") or ()))
+        set_authors(paper, tuple(map(share, get("authors") or ())))
         set_authors_truncated(paper, bool(get("authors_truncated", False)))
         set_affiliations(paper, tuple(share(a) for a in get("affiliations") or ()))
         set_category(paper, share(category) if category else category)

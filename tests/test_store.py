@@ -9,7 +9,13 @@ import orjson
 import pytest
 from tinydb import Query, TinyDB
 
-from reader.atomicfile import atomic_write_bytes, list_temps, remove_stale_temps, temp_prefix
+from reader.atomicfile import (
+    atomic_write_bytes,
+    atomic_write_chunks,
+    list_temps,
+    remove_stale_temps,
+    temp_prefix,
+)
 from reader.models import Paper, SourceRef
 from reader.store import SCHEMA_VERSION, OrjsonStorage, Store, StoreError, write_store
 
@@ -294,3 +300,17 @@ def test_abstract_versions_round_trip_in_every_shape(tmp_path: Path) -> None:
     path = tmp_path / "store.json"
     write_store(path, papers, {})
     assert Store.open(path).papers == papers
+
+
+def test_interrupted_chunked_write_leaves_old_file_and_no_temp(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    path.write_bytes(b"old")
+
+    def chunks():
+        yield b"new part one"
+        raise KeyboardInterrupt  # Ctrl+C in the middle of a long build
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_chunks(path, chunks())
+    assert path.read_bytes() == b"old"
+    assert list_temps(path) == []
