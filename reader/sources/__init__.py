@@ -184,9 +184,14 @@ def iter_listing_files(paths: Iterable[Path | str]) -> Iterator[tuple[Path, Pars
                 if child.is_file():
                     yield child, None
                 elif not child.is_dir():
-                    yield child, ParseIssue(
-                        str(child), 0, "not a readable file (dangling link or special file)",
-                        "error",
+                    yield (
+                        child,
+                        ParseIssue(
+                            str(child),
+                            0,
+                            "not a readable file (dangling link or special file)",
+                            "error",
+                        ),
                     )
         elif path.exists():
             yield path, None
