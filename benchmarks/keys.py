@@ -61,14 +61,15 @@ async def _settle(app: Any, clock: Clock, since: float) -> None:
             return
 
 
-def _latency(clock: Clock, t0: float) -> tuple[float | None, bool]:
-    """(ms from t0 to the list drawn, whether the rows changed at all)."""
+def _latency(clock: Clock, t0: float) -> tuple[float | None, float | None]:
+    """(ms from t0 to the list drawn, ms from t0 to the rows set; None: rows unchanged)."""
     rows = [t for t in clock.rows if t >= t0]
     anchor = rows[-1] if rows else t0
+    rows_ms = (anchor - t0) * 1000 if rows else None
     draws = [t for t in clock.draws if t >= anchor]
     if not draws:
-        return None, bool(rows)
-    return (draws[0] - t0) * 1000, bool(rows)
+        return None, rows_ms
+    return (draws[0] - t0) * 1000, rows_ms
 
 
 async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
@@ -105,9 +106,15 @@ async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
             t0 = time.perf_counter()
             await pilot.press(key)
             await _settle(app, clock, t0)
-            ms, changed = _latency(clock, t0)
+            ms, rows_ms = _latency(clock, t0)
             samples.append(
-                {"text": text, "ms": ms, "rows_changed": changed, "shown": len(paper_list.rows)}
+                {
+                    "text": text,
+                    "ms": ms,
+                    "rows_ms": rows_ms,
+                    "rows_changed": rows_ms is not None,
+                    "shown": len(paper_list.rows),
+                }
             )
             previous = text
     return {"loaded_s": round(loaded_s, 3), "total": total, "samples": samples}
@@ -124,6 +131,7 @@ def measure_keys(work: Path) -> dict[str, Any]:
     return {
         **result,
         "key_ms": percentiles(filtered),
+        "key_to_rows_ms": percentiles([s["rows_ms"] for s in samples if s["rows_changed"]]),
         "no_filter_key_ms": percentiles(unchanged),
         "undrawn_keys": sum(1 for s in samples if s["ms"] is None),
         "per_key": [

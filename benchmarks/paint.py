@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 WIDTH, HEIGHT = 160, 48
-POLL_S = 0.005
+POLL_S = 0.015  # each poll forks a tmux client: keep it light on 2 cores
 TIMEOUT_S = 120.0
 
 
@@ -89,6 +89,7 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
     first_frame = None
     listed = None
     screen = ""
+    polls = 0
     pid = tmux.pane_pid(name)
     while time.perf_counter() - started < TIMEOUT_S:
         screen = tmux.capture(name)
@@ -98,7 +99,8 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
         if pattern.search(screen):
             listed = now
             break
-        if tmux.pane_dead(name):
+        polls += 1
+        if polls % 20 == 0 and tmux.pane_dead(name):
             break
         time.sleep(POLL_S)
     if listed is not None:

@@ -27,7 +27,7 @@ from pathlib import Path
 import orjson
 
 #: Bump when the rendered text changes, so cached renders are rebuilt.
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 ENTRIES_PER_FILE = 400
 #: Share of papers listed a second time (the seeds: 38 entries for 30 papers).
 DUPLICATE_SHARE = 0.22
@@ -61,6 +61,20 @@ COPY_SUFFIXES = (
     ": Lessons Learned",
     " with Fewer Labels",
     "",
+)
+COPY_OPENINGS = (
+    "We revisit {t} and ask which of its design choices actually matter.",
+    "This paper takes a second, more critical look at {t}.",
+    "Much recent work builds on {t}, yet its failure modes remain poorly understood.",
+    "We study {t} in a setting that its original evaluation did not consider.",
+    "Starting from {t}, we ask whether its gains survive a change of data and scale.",
+    "Reproducing {t} turned out to be harder than expected, which motivates this study.",
+)
+COPY_CLOSINGS = (
+    "Across {k} benchmarks we measure an average gain of {x} points over the original {t}.",
+    "Our analysis suggests that {k} simple changes explain most of the reported gains of {t}.",
+    "We release {k} ablations and a reference implementation to ease comparison with {t}.",
+    "With {x}x less compute, the revised model matches or beats the original {t}.",
 )
 
 
@@ -134,19 +148,28 @@ def _sentences(text: str) -> list[str]:
     return [s for s in SENTENCE_END.split(text) if s]
 
 
+def _title_phrase(title: str, words: int = 10) -> str:
+    return " ".join(title.split()[:words]).rstrip(":,;.")
+
+
 def _varied_copy(n: int, base: SourcePaper, other: SourcePaper, third: SourcePaper) -> SourcePaper:
-    """A plausible new paper made from three real ones; it must not merge with any of them."""
+    """A plausible new paper from a real one; it must not merge with it or anything else.
+
+    New id, other first authors, an altered title, and the abstract's opening and closing
+    replaced by new sentences naming the base title (so no two papers share an opening or a
+    closing, which is what real duplicates share); the middle keeps the base's real text.
+    """
     prefix = COPY_PREFIXES[n % len(COPY_PREFIXES)]
     suffix = COPY_SUFFIXES[(n // len(COPY_PREFIXES)) % len(COPY_SUFFIXES)]
-    title = base.title
-    if title.split()[0][1:].islower():
-        title = title[:1].lower() + title[1:]
-    title = f"{prefix} {title}{suffix}"
+    title = f"{prefix} {base.title}{suffix}"
+    phrase = _title_phrase(base.title)
     middle = _sentences(base.abstract)
     middle = middle[1:-1] if len(middle) > 3 else middle
-    opening = _sentences(other.abstract)[:1]
-    closing = _sentences(third.abstract)[-1:]
-    abstract = " ".join([*opening, *middle, *closing])
+    opening = COPY_OPENINGS[n % len(COPY_OPENINGS)].format(t=phrase)
+    closing = COPY_CLOSINGS[(n // 7) % len(COPY_CLOSINGS)].format(
+        x=1 + (n * 37 % 97) / 10, k=2 + n % 9, t=_title_phrase(base.title, 4)
+    )
+    abstract = " ".join([opening, *middle, closing])
     authors = tuple(other.authors[1:2]) + tuple(third.authors[:1]) + base.authors[2:4]
     month = 1 + (n // 90000)
     return SourcePaper(

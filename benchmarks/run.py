@@ -27,6 +27,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "arxiv-2025.jsonl.gz"
 OUT = HERE / "out" / "results.json"
 CHILD_STEPS = ("parse", "build", "load", "floor_load", "query", "toggle", "keys")
 ALL_STEPS = ("parse", "build", "load", "floor_load", "paint", "query", "keys", "toggle")
+STEP_TIMEOUT_S = 600
 DEFAULT_STEPS = ("build", "load", "floor_load", "paint", "query", "keys", "toggle")
 
 TARGETS = (
@@ -63,9 +64,18 @@ def run_child(step: str, work: Path, profile: bool = False) -> dict[str, Any]:
         done = subprocess.run(argv, env=_child_env(), cwd=REPO, check=False)
         return {"returncode": done.returncode}
     started = time.perf_counter()
-    done = subprocess.run(
-        argv, env=_child_env(), cwd=REPO, capture_output=True, text=True, check=False
-    )
+    try:
+        done = subprocess.run(
+            argv,
+            env=_child_env(),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=STEP_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {STEP_TIMEOUT_S} s (killed)"}
     wall = round(time.perf_counter() - started, 2)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
@@ -154,11 +164,13 @@ def measure_size(work: Path, steps: list[str], expected: int) -> dict[str, Any]:
             figures[step] = {"error": "no store (build step failed or not run)"}
             continue
         print(f"  {step} ...", end="", flush=True)
+        load_before = round(os.getloadavg()[0], 2)
         if step == "paint":
             total = figures.get("load", {}).get("papers") or _store_size(work)
             figures[step] = measure_paint(REPO, work / "papers.json", total)
         else:
             figures[step] = run_child(step, work)
+        figures[step]["loadavg_before"] = load_before
         print(" " + _short(figures[step]), flush=True)
     figures["expected_papers"] = expected
     return figures
@@ -172,7 +184,8 @@ def _store_size(work: Path) -> int:
 def _short(result: dict[str, Any]) -> str:
     if "error" in result:
         return f"ERROR {result['error']}: {' | '.join(result.get('stderr', []))[-400:]}"
-    keep = {k: v for k, v in result.items() if k not in ("runs", "command", "hits", "screen")}
+    hidden = ("runs", "command", "hits", "screen", "per_key")
+    keep = {k: v for k, v in result.items() if k not in hidden}
     return json.dumps(keep)[:300]
 
 
