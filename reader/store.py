@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,7 @@ _EMPTY_PROVENANCE: dict[str, int] = {}
 
 
 class _Decoder:
-    """Turns stored documents into Papers, sharing repeated strings (files, categories, dates).
+    """Turns stored documents into Papers, interning repeated strings (files, authors, dates).
 
     Slots are set through their descriptors, unrolled: 40% faster than a loop, 3x faster
     than the frozen dataclass __init__, which matters 100,000 times per launch.
@@ -152,15 +153,11 @@ class _Decoder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.shared: dict[Any, Any] = {}
         self.provenances: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
         self.setters = [getattr(Paper, name).__set__ for name in _FIELD_ORDER]
         self.source_setters = [
             getattr(SourceRef, name).__set__ for name in ("file", "line", "layout")
         ]
-
-    def share(self, value: Any) -> Any:
-        return self.shared.setdefault(value, value)
 
     def provenance(self, value: Any) -> dict[str, int]:
         """One shared dict per distinct provenance (most papers have one of a few)."""
@@ -184,7 +181,7 @@ class _Decoder:
 
     def _paper(self, doc: dict[str, Any]) -> Paper:
         get = doc.get
-        share = self.share
+        share = sys.intern  # one copy of each repeated string; C speed, freed when unused
         new = object.__new__
         abstract = get("abstract") or ""
         versions = get("abstract_versions")
@@ -215,7 +212,7 @@ class _Decoder:
         set_title_derived(paper, bool(get("title_derived", False)))
         set_authors(paper, tuple(map(share, get("authors") or ())))
         set_authors_truncated(paper, bool(get("authors_truncated", False)))
-        set_affiliations(paper, tuple(share(a) for a in get("affiliations") or ()))
+        set_affiliations(paper, tuple(map(share, get("affiliations") or ())))
         set_category(paper, share(category) if category else category)
         set_date(paper, share(date) if date else date)
         set_updated(paper, get("updated"))
