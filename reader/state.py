@@ -157,7 +157,7 @@ class UserState:
                 self.entries[entry.key] = entry
                 _add_identities(self._index, entry)
         self.searches = _searches(raw)
-        self._cache: dict[str, PaperState] = {}
+        self._cache: dict[tuple[str, tuple[str, ...]], PaperState] = {}
 
     def _derive(
         self, raw: Mapping[str, Any], touched: Iterable[str], warnings: Sequence[str]
@@ -204,9 +204,14 @@ class UserState:
 
     def for_paper(self, paper: Paper) -> PaperState:
         """The user's marks on PAPER, found by key or any alias; EMPTY_STATE when unmarked."""
-        if not self._index:
-            return EMPTY_STATE
-        cached = self._cache.get(paper.key)
+        index = self._index
+        if index.keys().isdisjoint(paper.aliases):  # the common cases, at C speed
+            keys = index.get(paper.key)
+            if keys is None:
+                return EMPTY_STATE
+            if len(keys) == 1:
+                return self.entries[keys[0]].state
+        cached = self._cache.get((paper.key, paper.aliases))  # aliases: a rebuilt paper may differ
         if cached is not None:
             return cached
         keys = self.matching_keys(paper)
@@ -216,7 +221,7 @@ class UserState:
             state = self.entries[keys[0]].state
         else:
             state = _merge_states([self.entries[k].state for k in keys])
-        self._cache[paper.key] = state
+        self._cache[paper.key, paper.aliases] = state
         return state
 
 
@@ -361,7 +366,9 @@ class StateStore:
         self._known = self._lines = None
         return self.state
 
-    def _current(self, data: bytes | None) -> tuple[dict[str, Any], UserState, bool]:
+    def _current(
+        self, data: bytes | None, parsed: tuple[dict[str, Any] | None, str] | None = None
+    ) -> tuple[dict[str, Any], UserState, bool]:
         """(content, its UserState, writable) of DATA just read from the state file.
 
         Bytes we parsed or wrote last are not parsed again (a toggle stays cheap with
@@ -373,7 +380,7 @@ class StateStore:
         known = self._known
         if known is not None and data == known[0]:
             return known[1], known[2], True
-        raw, why = self._parse(self.path, data)
+        raw, why = parsed or self._parse(self.path, data)
         warnings: list[str] = []
         if raw is None:
             raw, warnings = self._recover(why, data)
@@ -387,13 +394,17 @@ class StateStore:
         """Read the state file (recovering from corruption); never raises for bad content."""
         try:
             data, signature = self._read(self.path)
-            if data is not None and self._parse(self.path, data)[0] is None:
+            known = self._known
+            parsed = None
+            if data is not None and (known is None or data != known[0]):
+                parsed = self._parse(self.path, data)
+            if parsed is not None and parsed[0] is None:
                 with self._locked():  # recovery moves files: only under the lock
                     data, _ = self._read(self.path)
                     raw, state, writable = self._current(data)
                     data, signature = self._read(self.path)
             else:
-                raw, state, writable = self._current(data)
+                raw, state, writable = self._current(data, parsed)
         except StateError as exc:
             return self._read_only(f"{self.path} could not be read nor recovered ({exc})")
         except OSError as exc:
