@@ -92,10 +92,12 @@ class TriageActions:
         """Esc: leave the editor, the search box or the detail; else clear selection, search."""
         focused = self.app.focused
         if self.detail.editing:
-            self.detail.focus()
+            self.detail.body.focus()  # leaving the editor saves the note
         elif focused is not None and self.filters in focused.ancestors_with_self:
             self.focus_results()  # type: ignore[attr-defined]
-        elif self.detail_open or focused is self.detail:
+        elif self.detail_open or (
+            focused is not None and self.detail in focused.ancestors_with_self
+        ):
             self.detail_open = False
             self.paper_list.focus()
         elif self.paper_list.selected:

@@ -10,16 +10,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import Static, TextArea
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import TextArea
 
 from reader.identifiers import arxiv_abs_url, arxiv_pdf_url
 from reader.models import Paper, PaperState
 from reader.text import display_text, inert_text
+from reader.tui.lines import set_virtual_height
 
 LABEL = "bold"
 DIM = "dim"
@@ -133,15 +138,65 @@ def detail_text(paper: Paper, state: PaperState) -> Text:
     return text
 
 
-class DetailPane(VerticalScroll, can_focus=True):
-    """Shows one paper; `n` opens the inline note editor, leaving it saves the note."""
+class DetailBody(ScrollView, can_focus=True):
+    """The detail text, wrapped once per paper and painted line by line.
+
+    A Line-API view: showing another paper repaints this region only, instead of a
+    screen-wide layout pass (which made every cursor move cost a full-screen render).
+    """
 
     BINDINGS = [  # noqa: RUF012
         Binding("j,down", "scroll_down", "Scroll down", show=False),
         Binding("k,up", "scroll_up", "Scroll up", show=False),
+        Binding("pagedown,space", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
         Binding("g,home", "scroll_home", "Top", show=False),
         Binding("G,end", "scroll_end", "Bottom", show=False),
     ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = Text("Nothing selected.", style=DIM)
+        self._lines: list[Strip] = []
+        self._wrapped_at = -1
+        self._base = Style()
+
+    def set_text(self, text: Text, *, home: bool) -> None:
+        self.text = text
+        self._wrapped_at = -1
+        if home:
+            self.scroll_to(y=0, animate=False)
+        self._wrap()
+
+    def _wrap(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0 or width == self._wrapped_at:
+            return
+        console = self.app.console
+        lines = self.text.wrap(console, width, overflow="fold")
+        self._lines = [Strip(list(line.render(console)), line.cell_len) for line in lines]
+        self._wrapped_at = width
+        set_virtual_height(self, len(self._lines))
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._wrap()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._wrap()
+        self._base = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        row = round(self.scroll_y) + y
+        if row >= len(self._lines):
+            return Strip.blank(width, self._base)
+        return self._lines[row].crop_extend(0, width, self._base).apply_style(self._base)
+
+
+class DetailPane(Vertical):
+    """One paper's detail, with an inline note editor (TextArea) that saves when left."""
 
     @dataclass
     class NoteEdited(Message):
@@ -158,19 +213,32 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield TextArea(id="note-editor", soft_wrap=True, tab_behavior="focus")
-        yield Static(Text("Nothing selected.", style=DIM), id="detail-body")
+        yield DetailBody(id="detail-body")
 
-    def show(self, index: int | None, paper: Paper | None, state: PaperState) -> None:
+    @property
+    def body(self) -> DetailBody:
+        return self.query_one("#detail-body", DetailBody)
+
+    @property
+    def plain(self) -> str:
+        """The shown text, without styles (what tests and screen readers see)."""
+        return self.body.text.plain
+
+    def focus(self, scroll_visible: bool = True) -> DetailPane:
+        """Focus goes to the scrolling text (or the editor while a note is being edited)."""
+        target = self.query_one("#note-editor", TextArea) if self.editing else self.body
+        target.focus(scroll_visible)
+        return self
+
+    def show(self, index: int | None, paper: Paper | None, state: PaperState | None) -> None:
         """Show ``paper`` (or an empty message); keeps the scroll when it is the same paper."""
-        body = self.query_one("#detail-body", Static)
-        if paper is None or index is None:
+        if paper is None or index is None or state is None:
             self.index = None
-            body.update(Text("No paper selected.", style=DIM))
+            self.body.set_text(Text("No paper selected.", style=DIM), home=True)
             return
-        if index != self.index:
-            self.scroll_home(animate=False)
+        home = index != self.index
         self.index = index
-        body.update(detail_text(paper, state))
+        self.body.set_text(detail_text(paper, state), home=home)
 
     @property
     def editing(self) -> bool:

@@ -52,7 +52,9 @@ class FilterSpec:
             terms.append(STATUS_TERMS[self.status])
         if self.category:
             terms.append(f"cat:{self.category}")
-        low, high = (y.strip() if len(y.strip()) == 4 else "" for y in (self.year_from, self.year_to))
+        low, high = (
+            y.strip() if len(y.strip()) == 4 else "" for y in (self.year_from, self.year_to)
+        )
         if low and high:
             terms.append(f"year:{low}..{high}" if low != high else f"year:{low}")
         elif low:

@@ -138,7 +138,7 @@ class MainScreen(TriageActions, Screen):
             not opened
             and not self.wide
             and self.focused is not None
-            and (self.focused is self.detail or self.detail in self.focused.ancestors)
+            and self.detail in self.focused.ancestors_with_self
         ):
             self.paper_list.focus()
 

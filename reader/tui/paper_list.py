@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -24,6 +25,7 @@ from textual.strip import Strip
 
 from reader.models import EMPTY_STATE, Paper, PaperState
 from reader.text import display_text
+from reader.tui.lines import set_virtual_height
 from reader.tui.rows import RowStyles, row_text
 
 StateOf = Callable[[Paper], PaperState]
@@ -88,6 +90,8 @@ class PaperList(ScrollView, can_focus=True):
         self._titles: dict[int, str] = {}
         self._strips: LRUCache[tuple, Strip] = LRUCache(512)
         self._version = 0
+        self._styles: RowStyles | None = None
+        self._cursor_style = Style()
         self._last_posted: int | None = -1
 
     # -- data in -------------------------------------------------------------------------
@@ -109,7 +113,7 @@ class PaperList(ScrollView, can_focus=True):
         """Show ``rows``; keep the cursor on paper ``keep`` (default: the current one)."""
         current = self.current_index if keep is None else keep
         self.rows = rows
-        self.virtual_size = Size(0, len(rows))
+        set_virtual_height(self, len(rows))
         position = 0
         if current is not None and rows:
             try:
@@ -152,7 +156,8 @@ class PaperList(ScrollView, can_focus=True):
         return max(0, min(value, len(self.rows) - 1)) if self.rows else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh()
+        self.refresh_line(old)  # scrolling (below) repaints everything when it happens
+        self.refresh_line(new)
         self._scroll_cursor_into_view()
         self._post_highlight()
 
@@ -240,7 +245,6 @@ class PaperList(ScrollView, can_focus=True):
         self.refresh_marks()
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(0, len(self.rows))
         self._strips.clear()
         self._scroll_cursor_into_view()
 
@@ -258,6 +262,17 @@ class PaperList(ScrollView, can_focus=True):
             author=style("paper-list--author"),
         )
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Look the styles up once per paint, not once per row."""
+        self._styles = self._row_styles()
+        cursor = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
+        self._cursor_style = self.get_component_rich_style(cursor)
+        return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
     def _title(self, index: int) -> str:
         title = self._titles.get(index)
         if title is None:
@@ -266,18 +281,16 @@ class PaperList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        styles = self._styles or self._row_styles()
         row = round(self.scroll_y) + y
-        if not self.rows:
-            if y == 0:
+        if not self.rows or row >= len(self.rows):
+            if y == 0 and not self.rows:
                 text = Text(
                     self.placeholder, style=self.get_component_rich_style("paper-list--placeholder")
                 )
-                return Strip(text.render(self.app.console), text.cell_len).crop_extend(
-                    0, width, self.rich_style
-                )
-            return Strip.blank(width, self.rich_style)
-        if row >= len(self.rows):
-            return Strip.blank(width, self.rich_style)
+                strip = Strip(text.render(self.app.console), text.cell_len)
+                return strip.crop_extend(0, width, styles.base)
+            return Strip.blank(width, styles.base)
         index = self.rows[row]
         is_cursor = row == self.cursor
         key = (index, width, is_cursor, self.has_focus, index in self.selected, self._version)
@@ -290,13 +303,10 @@ class PaperList(ScrollView, can_focus=True):
                 width=width,
                 title=self._title(index),
                 selected=index in self.selected,
-                styles=self._row_styles(),
+                styles=styles,
             )
             if is_cursor:
-                name = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
-                text.stylize(self.get_component_rich_style(name))
-            strip = Strip(text.render(self.app.console), width).crop_extend(
-                0, width, self.rich_style
-            )
+                text.stylize(self._cursor_style)
+            strip = Strip(text.render(self.app.console), width).crop_extend(0, width, styles.base)
             self._strips[key] = strip
         return strip

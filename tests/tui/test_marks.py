@@ -54,7 +54,7 @@ def test_n_edits_the_note_inline_and_saves_on_leaving(app: ReaderApp, state_dir:
         assert saved(state_dir, paper).note == ""  # not yet: saved when leaving
         await press(pilot, "escape")
         assert saved(state_dir, paper).note == "good [bold]idea[/]\nline two"
-        body = str(app.main.detail.query_one("#detail-body").render())
+        body = app.main.detail.plain
         assert "good [bold]idea[/]" in body
         assert "✎" in app.main.paper_list.render_line(0).text
 
@@ -194,7 +194,7 @@ def test_changes_from_another_process_show_within_two_seconds(
             if "★" in plist.render_line(0).text:
                 break
         assert "★" in plist.render_line(0).text
-        assert "from the CLI" in str(app.main.detail.query_one("#detail-body").render())
+        assert "from the CLI" in app.main.detail.plain
 
     drive(app, scenario)
 

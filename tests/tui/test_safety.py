@@ -64,7 +64,7 @@ def test_list_and_detail_show_markup_and_escapes_literally(evil_app: ReaderApp) 
         assert evil_app.papers[plist.current_index].key == "evil"
         row = plist.render_line(0).text
         assert "[@click=app.quit]x[/]" in row
-        body = str(evil_app.main.detail.query_one("#detail-body").render())
+        body = evil_app.main.detail.plain
         for literal in (
             "[@click=app.quit]x[/]",
             "[bold]B[/bold]",
