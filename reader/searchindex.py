@@ -1,0 +1,391 @@
+"""The index `reader.query.run_query` runs on: text folded once, every filter a bitset.
+
+Positions are the papers in newest-first order, so a bitset read out in position order is
+already sorted by date.  Field terms become cached bitsets; free words become bitsets from
+the word indexes (`reader.wordindex`), or from scanning while those are being built.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from itertools import compress, repeat
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from reader.models import EMPTY_STATE, Paper, PaperState
+from reader.text import fold_for_search
+from reader.wordindex import (
+    TokenIndex,
+    bits_from_flags,
+    bits_from_positions,
+    plain_ascii_words,
+    positions,
+    word_pieces,
+)
+
+if TYPE_CHECKING:
+    from reader.query import Query, Term
+
+__all__ = ["SearchIndex"]
+
+_CACHE_SIZE = 512
+_RANK_LIMIT = 3000  # fuzz-rank the best tier only when it is this small
+_BACKGROUND_FROM = 3000  # smaller collections build their word indexes at once
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+_SHORT_TOKENS = frozenset(a + b for a in _ALNUM for b in ["", *_ALNUM])
+_HAS = {"code": "has_code", "abstract": "abstract", "doi": "doi", "arxiv": "arxiv_id"}
+_STATE_TESTS: dict[str, Callable[[PaperState], bool]] = {
+    "starred": lambda s: s.starred,
+    "read": lambda s: s.read,
+    "unread": lambda s: not s.read,
+    "noted": lambda s: bool(s.note.strip()),
+    "tagged": lambda s: bool(s.tags),
+}
+
+
+def _is_plain(text: str) -> bool:
+    """ASCII with nothing for LaTeX to do: its folded form is just lower-cased."""
+    return text.isascii() and "\\" not in text and "$" not in text and "``" not in text
+
+
+class SearchIndex:
+    """Every paper's searchable text folded once, field filters as bitsets, word indexes.
+
+    Construction is cheap (titles and authors folded, dates sorted).  The word indexes
+    (titles, authors, abstracts) cost seconds at 100k papers, so `build_word_indexes` makes
+    them at once for small collections and in a background thread for large ones (from the
+    second query on, or whenever the caller asks).  Until they exist, queries give the same
+    results by scanning, only slower and without typo tolerance.
+    """
+
+    def __init__(self, papers: Sequence[Paper]) -> None:
+        self.papers: list[Paper] = list(papers)
+        n = self._n = len(self.papers)
+        dates = [p.date or "" for p in self.papers]
+        self._index_of: list[int] = sorted(range(n), key=dates.__getitem__, reverse=True)
+        self._pp: list[Paper] = list(map(self.papers.__getitem__, self._index_of))
+        self._dated = n - dates.count("")
+        self._ti = [fold_for_search(p.title) for p in self._pp]
+        self._au = [fold_for_search(", ".join(p.authors)) for p in self._pp]
+        self._years = [int(d[:4]) if d[:4].isdigit() else 0 for d in sorted(dates, reverse=True)]
+        cats = [(p.category or "").casefold() for p in self._pp]
+        self._cat_short = [c.rsplit(".", 1)[-1] for c in cats]
+        self._cat_archive = [c.split(".", 1)[0] if "." in c else "" for c in cats]
+        self._all = (1 << n) - 1
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple, int] = OrderedDict()
+        self._title_order: list[int] | None = None
+        self._identities: dict[str, list[int]] | None = None
+        self._scan_abstracts: list[str] | None = None
+        self._ti_index: TokenIndex | None = None
+        self._au_index: TokenIndex | None = None
+        self._ab_index: TokenIndex | None = None
+        self._builder: threading.Thread | None = None
+        self._build_lock = threading.Lock()
+        self._runs = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def word_indexes_ready(self) -> bool:
+        """True once free words are answered from the indexes rather than by scanning."""
+        return self._ab_index is not None
+
+    def build_word_indexes(self, *, background: bool = False) -> None:
+        """Build the identity, title, author and abstract indexes (idempotent, thread-safe)."""
+        if background:
+            with self._build_lock:
+                if self._builder is None and self._ab_index is None:
+                    self._builder = threading.Thread(
+                        target=self.build_word_indexes, name="reader-search-index", daemon=True
+                    )
+                    self._builder.start()
+            return
+        with self._build_lock:
+            if self._ab_index is not None:
+                return
+            n = self._n
+            self._identities_map()
+            self._ti_index = TokenIndex(n, enumerate(map(word_pieces, self._ti)))
+            self._au_index = TokenIndex(n, enumerate(map(word_pieces, self._au)))
+            self._ab_index = TokenIndex(n, enumerate(map(_abstract_tokens, self._pp)))
+            self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
+
+    # ------------------------------------------------------------------ running
+
+    def run(
+        self,
+        query: Query,
+        state_of: Callable[[Paper], PaperState],
+        sort: str,
+        marked: Iterable[str] | None = None,
+    ) -> list[int]:
+        """Positions matching ``query`` in ``sort`` order, as indices into ``papers``."""
+        self._runs += 1
+        if self._ab_index is None and any(
+            t.kind in ("word", "phrase", "author") for t in query.terms
+        ):
+            if self._n < _BACKGROUND_FROM:
+                self.build_word_indexes()
+            elif self._runs >= 2:
+                self.build_word_indexes(background=True)
+        bits = self._all
+        for term in query.terms:
+            if term.kind not in ("is", "tag"):
+                hits = self._term_bits(term)
+                bits = bits & ~hits if term.negated else bits & hits
+                if not bits:
+                    return []
+        state_terms = [t for t in query.terms if t.kind in ("is", "tag")]
+        if state_terms:
+            bits = self._apply_state_terms(state_terms, bits, state_of, marked)
+        if sort == "relevance" and query.has_free_words:
+            found = self._ranked(query, bits)
+        elif sort == "title":
+            found = self._in_title_order(bits)
+        else:
+            found = positions(bits)
+            if sort == "oldest":
+                cut = bisect_left(found, self._dated)
+                found = found[:cut][::-1] + found[cut:]
+        return list(map(self._index_of.__getitem__, found))
+
+    def _term_bits(self, term: Term) -> int:
+        kind, value = term.kind, term.value
+        if kind == "word":
+            return self._word_bits(value)[0]
+        if kind == "phrase":
+            return self._cached(("phrase", value), lambda: self._phrase_bits(value))
+        if kind == "author":
+            ready = self._au_index is not None
+            return self._cached(("author", value, ready), lambda: self._author_bits(value))
+        return self._cached(
+            ("field", kind, value, term.low, term.high), lambda: self._field_bits(term)
+        )
+
+    def _cached(self, key: tuple, compute: Callable[[], int]) -> int:
+        with self._lock:
+            bits = self._cache.get(key)
+            if bits is not None:
+                self._cache.move_to_end(key)
+                return bits
+        bits = compute()
+        with self._lock:
+            self._cache[key] = bits
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return bits
+
+    def _field_bits(self, term: Term) -> int:
+        kind, value = term.kind, term.value
+        if kind == "year":
+            wanted = [y for y in set(self._years) if y and term.low <= y <= term.high]
+            hits = 0
+            for year in wanted:
+                hits |= bits_from_flags(bytes(map(year.__eq__, self._years)))
+            return hits
+        if kind == "cat":  # cat:CL and cat:cs.CL both mean CL or cs.CL; cat:cs means cs.*
+            hits = bits_from_flags(bytes(map(value.rsplit(".", 1)[-1].__eq__, self._cat_short)))
+            if "." not in value:
+                hits |= bits_from_flags(bytes(map(value.__eq__, self._cat_archive)))
+            return hits
+        if kind == "has":
+            return bits_from_flags(bytes(map(bool, map(attrgetter(_HAS[value]), self._pp))))
+        hits = self._identities_map().get(value.lower(), [])  # id: and key:
+        if kind == "key":
+            hits = [pos for pos in hits if value in self._pp[pos].identities]
+        return bits_from_positions(hits, self._n)
+
+    def _identities_map(self) -> dict[str, list[int]]:
+        if self._identities is None:
+            identities: dict[str, list[int]] = {}
+            for pos, paper in enumerate(self._pp):
+                for ident in {paper.key, *paper.aliases, paper.arxiv_id or ""}:
+                    if ident:
+                        identities.setdefault(ident.lower(), []).append(pos)
+            self._identities = identities
+        return self._identities
+
+    def _apply_state_terms(
+        self,
+        terms: list[Term],
+        bits: int,
+        state_of: Callable[[Paper], PaperState],
+        marked: Iterable[str] | None,
+    ) -> int:
+        """Ask ``state_of`` only about papers still in the running (and marked, if known)."""
+        asked = bits
+        if marked is not None:
+            identities = self._identities_map()
+            spots = [pos for ident in marked for pos in identities.get(ident.lower(), ())]
+            asked &= bits_from_positions(spots, self._n)
+        asked_at = positions(asked)
+        states = list(map(state_of, map(self._pp.__getitem__, asked_at)))
+        unasked = bits & ~asked
+        for term in terms:
+            if term.kind == "tag":
+
+                def test(s: PaperState, tag: str = term.value) -> bool:
+                    return any(fold_for_search(t) == tag for t in s.tags)
+
+            else:
+                test = _STATE_TESTS[term.value]
+            passing = bits_from_positions(compress(asked_at, map(test, states)), self._n)
+            hits = passing | (unasked if test(EMPTY_STATE) else 0)
+            bits = bits & ~hits if term.negated else bits & hits
+        return bits
+
+    # ------------------------------------------------------------------ words
+
+    def _piece_bits(self, field: str, piece: str) -> int:
+        """Papers whose field (ti, au, ab) holds a word containing ``piece``.
+
+        A piece shorter than three characters matches word starts in titles and authors only.
+        """
+        index = {"ti": self._ti_index, "au": self._au_index, "ab": self._ab_index}[field]
+        key = (field, piece, index is not None)
+        return self._cached(key, lambda: self._compute_piece_bits(field, piece, index))
+
+    def _compute_piece_bits(self, field: str, piece: str, index: TokenIndex | None) -> int:
+        short = len(piece) < 3
+        if field == "ab" and short:
+            return 0
+        if index is not None:
+            ids = list(index.prefixed(piece) if short else index.containing(piece))
+            if field != "ab" and len(piece) >= 5:
+                ids += index.similar(piece, _typo_cutoff(piece))
+            return index.bits(ids)
+        if field == "ab":
+            texts = map(str.lower, self._abstracts_for_scan())
+        else:
+            texts = iter(self._ti if field == "ti" else self._au)
+        if short:
+            starts = re.compile(r"(?<![^\W_])" + re.escape(piece)).search
+            return bits_from_flags(bytes(map(bool, map(starts, texts))))
+        hits = bits_from_flags(bytes(map(str.__contains__, texts, repeat(piece))))
+        if field != "ab" and len(piece) >= 5:
+            hits |= self._scan_similar(self._ti if field == "ti" else self._au, piece)
+        return hits
+
+    def _scan_similar(self, texts: list[str], piece: str) -> int:
+        """Typo matches without a vocabulary: the same rule as `TokenIndex.similar`."""
+        cutoff = _typo_cutoff(piece)
+        rough = process.extract(
+            piece, texts, scorer=fuzz.partial_ratio, score_cutoff=cutoff - 20, limit=None
+        )
+        hits = [
+            pos
+            for _, _, pos in rough
+            if any(
+                len(t) >= 4 and t[0] == piece[0] and fuzz.ratio(piece, t) >= cutoff
+                for t in word_pieces(texts[pos])
+            )
+        ]
+        return bits_from_positions(hits, self._n)
+
+    def _abstracts_for_scan(self) -> list[str]:
+        scan = self._scan_abstracts
+        if scan is None:
+            scan = [
+                p.abstract if _is_plain(p.abstract) else fold_for_search(p.abstract)
+                for p in self._pp
+            ]
+            if self._ab_index is None:
+                self._scan_abstracts = scan
+        return scan
+
+    def _word_bits(self, word: str) -> tuple[int, int, int]:
+        """(anywhere, in title or authors, in title) bitsets for one free word."""
+        pieces = word_pieces(word)
+        if not pieces:  # punctuation only: a plain substring of title or authors
+            ti = bits_from_flags(bytes(map(str.__contains__, self._ti, repeat(word))))
+            au = bits_from_flags(bytes(map(str.__contains__, self._au, repeat(word))))
+            return ti | au, ti | au, ti
+        anywhere = in_ta = in_title = self._all
+        for piece in pieces:
+            ti = self._piece_bits("ti", piece)
+            ta = ti | self._piece_bits("au", piece)
+            anywhere &= ta | self._piece_bits("ab", piece)
+            in_ta &= ta
+            in_title &= ti
+        return anywhere, in_ta, in_title
+
+    def _phrase_bits(self, phrase: str) -> int:
+        candidates = self._all
+        for piece in word_pieces(phrase):
+            if len(piece) >= 3:
+                candidates &= self._word_bits(piece)[0]
+        hits = [pos for pos in positions(candidates) if self._holds_phrase(pos, phrase)]
+        return bits_from_positions(hits, self._n)
+
+    def _holds_phrase(self, pos: int, phrase: str) -> bool:
+        if phrase in self._ti[pos] or phrase in self._au[pos]:
+            return True
+        abstract = self._pp[pos].abstract
+        if not _is_plain(abstract):
+            return phrase in fold_for_search(abstract)
+        lowered = abstract.lower()
+        if phrase in lowered:
+            return True
+        return " " in phrase and phrase in " ".join(lowered.split())
+
+    def _author_bits(self, name: str) -> int:
+        """Papers with one author whose name has words starting with each word of ``name``."""
+        pieces = word_pieces(name)
+        if not pieces:
+            return 0
+        search = re.compile(r"(?<![^\W_])" + r"[^\w,]+".join(map(re.escape, pieces))).search
+        if self._au_index is None:
+            return bits_from_flags(bytes(map(bool, map(search, self._au))))
+        candidates = self._all
+        for piece in pieces:
+            candidates &= self._au_index.bits(self._au_index.prefixed(piece))
+        if len(pieces) == 1:
+            return candidates
+        hits = [pos for pos in positions(candidates) if search(self._au[pos])]
+        return bits_from_positions(hits, self._n)
+
+    # ------------------------------------------------------------------ ordering
+
+    def _in_title_order(self, bits: int) -> list[int]:
+        if self._title_order is None:
+            self._title_order = sorted(range(self._n), key=self._ti.__getitem__)
+        digits = bin(bits)[:1:-1].encode()
+        digits += b"0" * (self._n - len(digits))
+        chosen = map((49).__eq__, map(digits.__getitem__, self._title_order))  # 49 == ord("1")
+        return list(compress(self._title_order, chosen))
+
+    def _ranked(self, query: Query, bits: int) -> list[int]:
+        """Title hits first (fuzz-ranked when few), then title-or-author hits, then the rest."""
+        in_ta = in_title = self._all
+        for term in query.terms:
+            if term.kind == "word" and not term.negated:
+                _, ta, ti = self._word_bits(term.value)
+                in_ta &= ta
+                in_title &= ti
+        best = positions(bits & in_title)
+        if 1 < len(best) <= _RANK_LIMIT:
+            text = " ".join(query.words)
+            score = {pos: fuzz.token_set_ratio(text, self._ti[pos]) for pos in best}
+            best.sort(key=lambda pos: -score[pos])  # stable: newest first among equals
+        rest = bits & ~in_title
+        return best + positions(rest & in_ta) + positions(rest & ~in_ta)
+
+
+def _typo_cutoff(piece: str) -> float:
+    """fuzz.ratio a word must reach to count as a typo of ``piece`` (about one per 6 letters)."""
+    return 85.0 if len(piece) < 8 else 80.0
+
+
+def _abstract_tokens(paper: Paper) -> set[str]:
+    text = paper.abstract
+    tokens = set(plain_ascii_words(text) if _is_plain(text) else word_pieces(fold_for_search(text)))
+    tokens -= _SHORT_TOKENS  # pieces under three characters never search abstracts
+    return tokens
