@@ -7,6 +7,7 @@ the word indexes (`reader.wordindex`), or from scanning while those are being bu
 
 from __future__ import annotations
 
+import operator
 import re
 import threading
 from bisect import bisect_left
@@ -39,14 +40,8 @@ _RANK_LIMIT = 3000  # fuzz-rank the best tier only when it is this small
 _BACKGROUND_FROM = 3000  # smaller collections build their word indexes at once
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _SHORT_TOKENS = frozenset(a + b for a in _ALNUM for b in ["", *_ALNUM])
+_STARRED, _READ, _NOTE, _TAGS = (attrgetter(a) for a in ("starred", "read", "note", "tags"))
 _HAS = {"code": "has_code", "abstract": "abstract", "doi": "doi", "arxiv": "arxiv_id"}
-_STATE_TESTS: dict[str, Callable[[PaperState], bool]] = {
-    "starred": lambda s: s.starred,
-    "read": lambda s: s.read,
-    "unread": lambda s: not s.read,
-    "noted": lambda s: bool(s.note.strip()),
-    "tagged": lambda s: bool(s.tags),
-}
 
 
 def _is_plain(text: str) -> bool:
@@ -82,6 +77,7 @@ class SearchIndex:
         self._cache: OrderedDict[tuple, int] = OrderedDict()
         self._title_order: list[int] | None = None
         self._identities: dict[str, list[int]] | None = None
+        self._categories: tuple[dict[str, int], dict[str, int]] | None = None
         self._scan_abstracts: list[str] | None = None
         self._ti_index: TokenIndex | None = None
         self._au_index: TokenIndex | None = None
@@ -113,8 +109,9 @@ class SearchIndex:
                 return
             n = self._n
             self._identities_map()
-            self._ti_index = TokenIndex(n, enumerate(map(word_pieces, self._ti)))
-            self._au_index = TokenIndex(n, enumerate(map(word_pieces, self._au)))
+            self._category_bits()
+            self._ti_index = TokenIndex(n, enumerate(map(word_pieces, self._ti)), fuzzy=True)
+            self._au_index = TokenIndex(n, enumerate(map(word_pieces, self._au)), fuzzy=True)
             self._ab_index = TokenIndex(n, enumerate(map(_abstract_tokens, self._pp)))
             self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
 
@@ -192,16 +189,24 @@ class SearchIndex:
                 hits |= bits_from_flags(bytes(map(year.__eq__, self._years)))
             return hits
         if kind == "cat":  # cat:CL and cat:cs.CL both mean CL or cs.CL; cat:cs means cs.*
-            hits = bits_from_flags(bytes(map(value.rsplit(".", 1)[-1].__eq__, self._cat_short)))
-            if "." not in value:
-                hits |= bits_from_flags(bytes(map(value.__eq__, self._cat_archive)))
-            return hits
+            short, archive = self._category_bits()
+            hits = short.get(value.rsplit(".", 1)[-1], 0)
+            return hits | archive.get(value, 0) if "." not in value else hits
         if kind == "has":
             return bits_from_flags(bytes(map(bool, map(attrgetter(_HAS[value]), self._pp))))
         hits = self._identities_map().get(value.lower(), [])  # id: and key:
         if kind == "key":
             hits = [pos for pos in hits if value in self._pp[pos].identities]
         return bits_from_positions(hits, self._n)
+
+    def _category_bits(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Bitsets of every category (short form, e.g. "cl") and archive ("cs"), in one pass."""
+        if self._categories is None:
+            self._categories = (
+                _group_bits(self._cat_short, self._n),
+                _group_bits(self._cat_archive, self._n),
+            )
+        return self._categories
 
     def _identities_map(self) -> dict[str, list[int]]:
         if self._identities is None:
@@ -230,15 +235,9 @@ class SearchIndex:
         states = list(map(state_of, map(self._pp.__getitem__, asked_at)))
         unasked = bits & ~asked
         for term in terms:
-            if term.kind == "tag":
-
-                def test(s: PaperState, tag: str = term.value) -> bool:
-                    return any(fold_for_search(t) == tag for t in s.tags)
-
-            else:
-                test = _STATE_TESTS[term.value]
-            passing = bits_from_positions(compress(asked_at, map(test, states)), self._n)
-            hits = passing | (unasked if test(EMPTY_STATE) else 0)
+            passing = bits_from_positions(_passing(term, asked_at, states), self._n)
+            empty_passes = bool(list(_passing(term, [0], [EMPTY_STATE])))
+            hits = passing | (unasked if empty_passes else 0)
             bits = bits & ~hits if term.negated else bits & hits
         return bits
 
@@ -322,19 +321,18 @@ class SearchIndex:
         for piece in word_pieces(phrase):
             if len(piece) >= 3:
                 candidates &= self._word_bits(piece)[0]
-        hits = [pos for pos in positions(candidates) if self._holds_phrase(pos, phrase)]
+        spaced = re.compile(r"\s+".join(map(re.escape, phrase.split()))).search
+        hits = [pos for pos in positions(candidates) if self._holds_phrase(pos, phrase, spaced)]
         return bits_from_positions(hits, self._n)
 
-    def _holds_phrase(self, pos: int, phrase: str) -> bool:
+    def _holds_phrase(self, pos: int, phrase: str, spaced: Callable[[str], object]) -> bool:
+        """Phrase in the folded title, authors or abstract (any whitespace in the abstract)."""
         if phrase in self._ti[pos] or phrase in self._au[pos]:
             return True
         abstract = self._pp[pos].abstract
-        if not _is_plain(abstract):
-            return phrase in fold_for_search(abstract)
-        lowered = abstract.lower()
-        if phrase in lowered:
-            return True
-        return " " in phrase and phrase in " ".join(lowered.split())
+        if _is_plain(abstract):
+            return spaced(abstract.lower()) is not None
+        return phrase in fold_for_search(abstract)
 
     def _author_bits(self, name: str) -> int:
         """Papers with one author whose name has words starting with each word of ``name``."""
@@ -377,6 +375,35 @@ class SearchIndex:
             best.sort(key=lambda pos: -score[pos])  # stable: newest first among equals
         rest = bits & ~in_title
         return best + positions(rest & in_ta) + positions(rest & ~in_ta)
+
+
+def _group_bits(values: list[str], n: int) -> dict[str, int]:
+    groups: dict[str, list[int]] = {}
+    for pos, value in enumerate(values):
+        if value:
+            groups.setdefault(value, []).append(pos)
+    return {value: bits_from_positions(spots, n) for value, spots in groups.items()}
+
+
+def _passing(term: Term, at: list[int], states: list[PaperState]) -> Iterable[int]:
+    """The positions (from ``at``) whose state passes an is:/tag: term, tested at C speed."""
+    value = term.value
+    if term.kind == "tag":
+        tagged = [
+            (pos, s.tags) for pos, s in compress(zip(at, states, strict=True), map(_TAGS, states))
+        ]
+        return [pos for pos, tags in tagged if any(fold_for_search(t) == value for t in tags)]
+    if value == "starred":
+        flags = map(_STARRED, states)
+    elif value == "read":
+        flags = map(_READ, states)
+    elif value == "unread":
+        flags = map(operator.not_, map(_READ, states))
+    elif value == "noted":
+        flags = map(bool, map(str.strip, map(_NOTE, states)))
+    else:  # tagged
+        flags = map(_TAGS, states)
+    return compress(at, flags)
 
 
 def _typo_cutoff(piece: str) -> float:

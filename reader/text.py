@@ -260,25 +260,31 @@ def latex_to_unicode(text: str) -> str:
 # --------------------------------------------------------------------------- folding
 
 # Letters NFKD leaves whole that people type without their stroke.
-_FOLD_LETTERS = str.maketrans(
-    {
-        "ø": "o",
-        "Ø": "o",
-        "ł": "l",
-        "Ł": "l",
-        "đ": "d",
-        "Đ": "d",
-        "æ": "ae",
-        "Æ": "ae",
-        "œ": "oe",
-        "Œ": "oe",
-        "ı": "i",
-        "ȷ": "j",
-        "þ": "th",
-        "ð": "d",
-        "ħ": "h",
-    }
+_FOLD_LETTERS = dict(
+    zip("øØłŁđĐæÆœŒıȷþðħ", _words("o o l l d d ae ae oe oe i j th d h"), strict=True)
 )
+_FOLD_LETTER = re.compile("[" + "".join(_FOLD_LETTERS) + "]")
+
+
+@lru_cache(maxsize=1)
+def _combining_marks() -> re.Pattern[str]:
+    """Every combining mark of the BMP as a class of ranges (fast in `re`; built once)."""
+    marks = [cp for cp in range(0x300, 0x10000) if unicodedata.combining(chr(cp))]
+    spans: list[list[int]] = []
+    for cp in marks:
+        if spans and spans[-1][1] == cp - 1:
+            spans[-1][1] = cp
+        else:
+            spans.append([cp, cp])
+    body = "".join(re.escape(chr(a)) + "-" + re.escape(chr(b)) for a, b in spans)
+    return re.compile(f"[{body}]+")
+
+
+def _drop_marks(text: str) -> str:
+    text = _combining_marks().sub("", text)
+    if max(text) > "\uffff":  # astral combining marks are rare: the slow way
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text
 
 
 def fold_for_search(text: str) -> str:
@@ -289,8 +295,11 @@ def fold_for_search(text: str) -> str:
         return " ".join(text.lower().split())
     text = latex_to_unicode(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_FOLD_LETTERS))
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        if _FOLD_LETTER.search(text):
+            text = _FOLD_LETTER.sub(lambda m: _FOLD_LETTERS[m.group()], text)
+        text = unicodedata.normalize("NFKD", text)
+        if not text.isascii():
+            text = _drop_marks(text)
     return " ".join(text.casefold().split())
 
 

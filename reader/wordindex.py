@@ -77,7 +77,9 @@ def _new_postings() -> array:
 class TokenIndex:
     """One field's vocabulary and, for every token, the papers (positions) that hold it."""
 
-    def __init__(self, n: int, token_sets: Iterable[tuple[int, Iterable[str]]]) -> None:
+    def __init__(
+        self, n: int, token_sets: Iterable[tuple[int, Iterable[str]]], *, fuzzy: bool = False
+    ) -> None:
         postings: defaultdict[str, array] = defaultdict(_new_postings)
         get, add = postings.__getitem__, array.append
         for pos, tokens in token_sets:
@@ -94,7 +96,13 @@ class TokenIndex:
         del postings
         self._blob = "\n".join(self.vocab) + "\n"
         self._starts = list(accumulate((len(t) + 1 for t in self.vocab), initial=0))
-        self._buckets: dict[str, tuple[list[str], list[int]]] | None = None
+        self._buckets: dict[str, tuple[list[str], list[int]]] = {}
+        if fuzzy:
+            for token_id, token in enumerate(self.vocab):
+                if len(token) >= 4:
+                    words, ids = self._buckets.setdefault(token[0], ([], []))
+                    words.append(token)
+                    ids.append(token_id)
 
     def __len__(self) -> int:
         return len(self.vocab)
@@ -110,15 +118,10 @@ class TokenIndex:
         return range(bisect_left(self.vocab, piece), bisect_left(self.vocab, piece + _LAST))
 
     def similar(self, piece: str, cutoff: float) -> list[int]:
-        """Ids of tokens within a typo or two of ``piece`` (same first letter, fuzz.ratio)."""
-        if self._buckets is None:
-            buckets: dict[str, tuple[list[str], list[int]]] = {}
-            for token_id, token in enumerate(self.vocab):
-                if len(token) >= 4:
-                    words, ids = buckets.setdefault(token[0], ([], []))
-                    words.append(token)
-                    ids.append(token_id)
-            self._buckets = buckets
+        """Ids of tokens within a typo or two of ``piece`` (same first letter, fuzz.ratio).
+
+        Only for an index built with ``fuzzy=True``.
+        """
         words, ids = self._buckets.get(piece[:1], ((), ()))
         found = process.extract(piece, words, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
         return [ids[i] for _, _, i in found]
