@@ -181,11 +181,21 @@ def build_store(
                 "rebuilt fresh",
             )
         )
-    write_store(db_path, merged.papers, build_meta(parsed.files, as_of, report, replace))
+    write_store(
+        db_path, newest_first(merged.papers), build_meta(parsed.files, as_of, report, replace)
+    )
     if progress:
         progress("write", 1, 1)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def newest_first(papers: Sequence[Paper]) -> list[Paper]:
+    """Store order = the default list order (newest first, undated last, then by key), so an
+    app reading the store in batches can paint its first screen before the rest arrives."""
+    ordered = sorted(papers, key=lambda paper: paper.key)
+    ordered.sort(key=lambda paper: paper.date or "", reverse=True)
+    return ordered
 
 
 def build_meta(

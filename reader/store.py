@@ -245,39 +245,99 @@ def _check_meta(path: Path, meta_table: Any) -> dict[str, Any]:
 
 def _read_framed(path: Path, handle: Any) -> tuple[dict[str, Any], list[Paper]] | None:
     """Parse our one-paper-a-line layout; None when the file is laid out otherwise."""
-    first = handle.readline()
-    if not (first.startswith(_HEAD) and first.endswith(_HEAD_END)):
-        return None
+    batches = _framed_batches(path, handle, first=1 << 62, size=1 << 62)
     try:
-        meta_doc = orjson.loads(memoryview(first)[len(_HEAD) : -len(_HEAD_END)])
-    except orjson.JSONDecodeError:
+        meta = next(batches)
+    except _NotFramed:
         return None
-    meta = _check_meta(path, {"1": meta_doc})
-    decoder = _Decoder(path)
     papers: list[Paper] = []
+    try:
+        for batch in batches:
+            papers.extend(batch)
+    except _NotFramed:
+        return None
+    return meta, papers
+
+
+class _NotFramed(Exception):
+    """The file is not in write_store's one-paper-a-line layout (read it whole instead)."""
+
+
+def _framed_batches(path: Path, handle: Any, *, first: int, size: int) -> Iterator[Any]:
+    """Yield the meta dict, then lists of Papers (`first` of them, then `size` at a time).
+
+    Raises _NotFramed when the layout is not ours; the caller decides whether that is an
+    error (papers already handed out) or a reason to parse the file whole.
+    """
+    line = handle.readline()
+    if not (line.startswith(_HEAD) and line.endswith(_HEAD_END)):
+        raise _NotFramed
+    try:
+        meta_doc = orjson.loads(memoryview(line)[len(_HEAD) : -len(_HEAD_END)])
+    except orjson.JSONDecodeError:
+        raise _NotFramed from None
+    yield _check_meta(path, {"1": meta_doc})
+    decoder = _Decoder(path)
+    batch: list[Paper] = []
+    limit = first
     loads = orjson.loads
     expected = 1
     line = handle.readline()
     while line and line != _TAIL and line != _TAIL[:-1]:
         last = not line.endswith(b",\n")
-        if not line.startswith(b'"%d":' % expected):
-            return None
-        start = len(b'"%d":' % expected)
-        end = len(line) - (1 if last else 2)
-        if last and not line.endswith(b"\n"):
-            return None
+        prefix = b'"%d":' % expected
+        if not line.startswith(prefix) or (last and not line.endswith(b"\n")):
+            raise _NotFramed
         try:
-            doc = loads(memoryview(line)[start:end])
+            doc = loads(memoryview(line)[len(prefix) : len(line) - (1 if last else 2)])
         except orjson.JSONDecodeError:
-            return None
-        papers.append(decoder.paper(str(expected), doc))
+            raise _NotFramed from None
+        batch.append(decoder.paper(str(expected), doc))
+        if len(batch) >= limit:
+            yield batch
+            batch, limit = [], size
         expected += 1
         line = handle.readline()
         if last:
             break
     if line not in (_TAIL, _TAIL[:-1]) or handle.read(1):
-        return None
-    return meta, papers
+        raise _NotFramed
+    if batch:
+        yield batch
+
+
+def load_in_batches(path: Path, *, first: int = 500, size: int = 20_000) -> Iterator[Any]:
+    """Open the store a piece at a time, for a first paint before the whole store is read.
+
+    Yields the meta dict (its ``paper_count`` says how many papers are coming), then lists
+    of Papers in store order (newest first, as `build_store` writes them).  A file not in
+    write_store's layout comes as one list.  Raises StoreError like `Store.open`, also when
+    the file turns out damaged after some papers were handed out.
+    """
+    path = Path(path)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # as in Store.open: no cycles here, and full passes would triple the time
+    try:
+        with _open_for_read(path) as handle:
+            batches = _framed_batches(path, handle, first=first, size=size)
+            try:
+                yield next(batches)
+            except _NotFramed:
+                meta, papers = _read_full(path, handle)
+                yield meta
+                yield papers
+                return
+            try:
+                yield from batches
+            except _NotFramed:
+                raise StoreError(
+                    f"{path}: the store file is damaged; rebuild it with `reader build`"
+                ) from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store ({exc.strerror or exc})") from None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _load_tables(path: Path, data: bytes) -> dict[str, Any]:

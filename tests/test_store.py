@@ -314,3 +314,28 @@ def test_interrupted_chunked_write_leaves_old_file_and_no_temp(tmp_path: Path) -
         atomic_write_chunks(path, chunks())
     assert path.read_bytes() == b"old"
     assert list_temps(path) == []
+
+
+def test_load_in_batches_yields_meta_then_every_paper_in_order(tmp_path: Path) -> None:
+    from reader.store import load_in_batches
+
+    papers = [Paper(key=f"k{i:04d}", title=f"Paper {i}", date=f"2025-01-{1 + i % 28:02d}")
+              for i in range(1234)]
+    path = tmp_path / "s.json"
+    write_store(path, papers, {"built": "test"})
+    chunks = list(load_in_batches(path, first=10, size=500))
+    meta, batches = chunks[0], chunks[1:]
+    assert meta["paper_count"] == 1234
+    assert [len(b) for b in batches] == [10, 500, 500, 224]
+    assert [p for b in batches for p in b] == Store.open(path).papers
+
+
+def test_load_in_batches_reports_a_damaged_file(tmp_path: Path) -> None:
+    from reader.store import load_in_batches
+
+    path = tmp_path / "s.json"
+    write_store(path, [Paper(key=f"k{i}", title="t") for i in range(50)], {})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError, match=r"s\.json"):
+        list(load_in_batches(path, first=5, size=5))
