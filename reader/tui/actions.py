@@ -47,6 +47,8 @@ class TriageActions:
     show_filters: bool
     detail_open: bool
     _filters_auto: bool
+    _note_opened_detail: bool = False
+    _note_return: Any = None
 
     # -- targets ---------------------------------------------------------------------------
 
@@ -92,7 +94,10 @@ class TriageActions:
         """Esc: leave the editor, the search box or the detail; else clear selection, search."""
         focused = self.app.focused
         if self.detail.editing:
-            self.detail.body.focus()  # leaving the editor saves the note
+            # Leaving the editor saves the note; go back where `n` was pressed.
+            self._note_return.focus()
+            if self._note_opened_detail:
+                self.detail_open = False
         elif focused is not None and self.filters in focused.ancestors_with_self:
             self.focus_results()  # type: ignore[attr-defined]
         elif self.detail_open or (
@@ -166,6 +171,9 @@ class TriageActions:
         paper = self.paper_list.current_paper
         if paper is None:
             return
+        from_list = self.app.focused is self.paper_list
+        self._note_opened_detail = from_list and not self.wide and not self.detail_open
+        self._note_return = self.paper_list if from_list else self.detail.body
         if not self.wide:
             self.detail_open = True
         self._show_detail(self.paper_list.current_index)  # type: ignore[attr-defined]

@@ -51,14 +51,21 @@ def author_width(width: int) -> int:
     return 0
 
 
-def first_author(paper: Paper) -> str:
-    """The first author, with ``et al.`` when there are more (or the list was cut short)."""
+def first_author(paper: Paper, width: int = 0) -> str:
+    """The first author, with ``et al.`` when there are more (or the list was cut short).
+
+    Given a ``width``, a name too long for it keeps ``et al.`` and drops given names first
+    ("Meimingwei Li et al." -> "Li et al.").
+    """
     if not paper.authors:
         return ""
     name = display_text(paper.authors[0])
-    if len(paper.authors) > 1 or paper.authors_truncated:
-        name += " et al."
-    return name
+    more = len(paper.authors) > 1 or paper.authors_truncated
+    full = f"{name} et al." if more else name
+    if not width or cell_len(full) <= width or not more:
+        return full
+    surname = name.split()[-1] if name.split() else name
+    return f"{surname} et al."
 
 
 def _fit(text: str, width: int) -> str:
@@ -101,7 +108,7 @@ def row_text(
     title_style = styles.unread if not state.read else Style()
     text.append(" " + _fit(title, title_w), title_style)
     if author_w:
-        text.append(" " + _fit(first_author(paper), author_w), styles.author)
+        text.append(" " + _fit(first_author(paper, author_w), author_w), styles.author)
     if cell_len(text.plain) < width:
         text.append(" " * (width - cell_len(text.plain)))
     return text
