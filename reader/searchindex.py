@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
 
 from reader.models import EMPTY_STATE, Paper, PaperState
 from reader.text import fold_for_search
@@ -371,7 +372,10 @@ class SearchIndex:
         best = positions(bits & in_title)
         if 1 < len(best) <= _RANK_LIMIT:
             text = " ".join(query.words)
-            score = {pos: fuzz.token_set_ratio(text, self._ti[pos]) for pos in best}
+            score = {
+                pos: fuzz.token_set_ratio(text, self._ti[pos], processor=default_process)
+                for pos in best
+            }
             best.sort(key=lambda pos: -score[pos])  # stable: newest first among equals
         rest = bits & ~in_title
         return best + positions(rest & in_ta) + positions(rest & ~in_ta)
