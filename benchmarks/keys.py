@@ -120,6 +120,50 @@ async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
     return {"loaded_s": round(loaded_s, 3), "total": total, "samples": samples}
 
 
+async def _startup(work: Path) -> dict[str, Any]:
+    from reader.state import StateStore
+    from reader.tui.app import make_app
+    from reader.tui.paper_list import PaperList
+
+    clock = Clock()
+    clock.install()
+    started = time.perf_counter()
+    app = make_app(work / "papers.json", StateStore(work / "state-startup"))
+    async with app.run_test(size=(160, 48)):
+        paper_list = app.query_one(PaperList)
+        first_draw = clock.draws[0] if clock.draws else None
+        while not clock.rows or not paper_list.rows or clock.draws[-1] < clock.rows[-1]:
+            await asyncio.sleep(0.005)
+            if time.perf_counter() - started > 120:
+                break
+        drawn = next((t for t in clock.draws if clock.rows and t >= clock.rows[0]), None)
+        await _settle(app, clock, time.perf_counter())
+        index_s = None
+        screen = app.screen
+        while getattr(screen, "index", True) is None and time.perf_counter() - started < 60:
+            await asyncio.sleep(0.01)
+        if getattr(screen, "index", None) is not None:
+            index_s = time.perf_counter() - started
+    return {
+        "first_frame_s": None if first_draw is None else round(first_draw - started, 3),
+        "list_s": None if drawn is None else round(drawn - started, 3),
+        "index_ready_s": None if index_s is None else round(index_s, 3),
+        "rows": len(paper_list.rows),
+    }
+
+
+def measure_startup(work: Path) -> dict[str, Any]:
+    """In-process launch to list drawn (Pilot, 160x48): imports, then make_app to list drawn."""
+    from steps import peak_rss_mb
+
+    started = time.perf_counter()
+    import reader.tui.app  # noqa: F401  (timed: the app's import cost)
+
+    import_s = time.perf_counter() - started
+    result = asyncio.run(_startup(work))
+    return {"import_s": round(import_s, 3), **result, "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
 def measure_keys(work: Path) -> dict[str, Any]:
     """Per-key latencies while typing the benchmark's query sequence, with p50/p95."""
     from steps import peak_rss_mb, percentiles, typed_prefixes

@@ -25,8 +25,18 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "arxiv-2025.jsonl.gz"
 OUT = HERE / "out" / "results.json"
-CHILD_STEPS = ("parse", "build", "load", "floor_load", "query", "toggle", "keys")
-ALL_STEPS = ("parse", "build", "load", "floor_load", "paint", "query", "keys", "toggle")
+CHILD_STEPS = ("parse", "build", "load", "floor_load", "startup", "query", "toggle", "keys")
+ALL_STEPS = (
+    "parse",
+    "build",
+    "load",
+    "floor_load",
+    "paint",
+    "startup",
+    "query",
+    "keys",
+    "toggle",
+)
 STEP_TIMEOUT_S = 600
 DEFAULT_STEPS = ("build", "load", "floor_load", "paint", "query", "keys", "toggle")
 

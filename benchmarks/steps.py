@@ -219,6 +219,7 @@ def step_query(work: Path) -> dict[str, Any]:
 
     samples: list[float] = []
     hits: dict[str, int] = {}
+    per_text: list[list[Any]] = []
     for text in typed_prefixes():
         t0 = time.perf_counter()
         try:
@@ -227,12 +228,14 @@ def step_query(work: Path) -> dict[str, Any]:
             found = []
         samples.append((time.perf_counter() - t0) * 1000)
         hits[text] = len(found)
+        per_text.append([text, round(samples[-1], 1), len(found)])
     floor = _substring_floor(store.papers)
     return {
         "index_seconds": round(index_seconds, 3),
         "query_ms": percentiles(samples),
         "floor_ms": floor,
         "hits": {q: hits[q] for q in TYPED_QUERIES},
+        "per_text": per_text,
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
@@ -304,6 +307,13 @@ def step_keys(work: Path) -> dict[str, Any]:
     return measure_keys(work)
 
 
+def step_startup(work: Path) -> dict[str, Any]:
+    """Launch to list drawn inside the process (Pilot), split into import and app start."""
+    from keys import measure_startup
+
+    return measure_startup(work)
+
+
 STEPS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "parse": step_parse,
     "build": step_build,
@@ -312,4 +322,5 @@ STEPS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "query": step_query,
     "toggle": step_toggle,
     "keys": step_keys,
+    "startup": step_startup,
 }
