@@ -73,11 +73,12 @@ def _latency(clock: Clock, t0: float) -> tuple[float | None, float | None]:
 
 
 async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
+    from steps import premark
+
     from reader.state import StateStore
     from reader.store import Store
     from reader.tui.app import make_app
     from reader.tui.paper_list import PaperList
-    from steps import premark
 
     state_dir = work / "state-keys"
     if not (state_dir / "state.json").exists():
