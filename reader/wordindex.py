@@ -89,13 +89,15 @@ class TokenIndex:
         self.n = n
         self.vocab: list[str] = sorted(postings)
         dense = max(n // 32, 64)  # above this many papers a bitset is smaller than an array
+        # A bitset (int >= 0) for frequent tokens, ~position (int < 0) for a token in one
+        # paper only (most of the vocabulary), an array of positions for the rest.
         self._postings: list[array | int] = [
-            bits_from_positions(p, n) if len(p) >= dense else p
+            bits_from_positions(p, n) if len(p) >= dense else ~p[0] if len(p) == 1 else p
             for p in map(postings.__getitem__, self.vocab)
         ]
         del postings
         self._blob = "\n".join(self.vocab) + "\n"
-        self._starts = list(accumulate((len(t) + 1 for t in self.vocab), initial=0))
+        self._starts = array("L", accumulate((len(t) + 1 for t in self.vocab), initial=0))
         self._buckets: dict[str, tuple[list[str], list[int]]] = {}
         if fuzzy:
             for token_id, token in enumerate(self.vocab):
@@ -132,11 +134,14 @@ class TokenIndex:
         flags: bytearray | None = None
         for token_id in token_ids:
             postings = self._postings[token_id]
-            if isinstance(postings, int):
+            if isinstance(postings, int) and postings >= 0:
                 acc |= postings
+                continue
+            if flags is None:
+                flags = bytearray(self.n)
+            if isinstance(postings, int):
+                flags[~postings] = 1
             else:
-                if flags is None:
-                    flags = bytearray(self.n)
                 deque(map(flags.__setitem__, postings, repeat(1)), maxlen=0)
         if flags is not None:
             acc |= bits_from_flags(flags)
