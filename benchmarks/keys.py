@@ -73,16 +73,13 @@ def _latency(clock: Clock, t0: float) -> tuple[float | None, float | None]:
 
 
 async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
-    from steps import premark
+    from steps import user_state_dir
 
     from reader.state import StateStore
-    from reader.store import Store
     from reader.tui.app import make_app
     from reader.tui.paper_list import PaperList
 
-    state_dir = work / "state-keys"
-    if not (state_dir / "state.json").exists():
-        premark(state_dir, Store.open(work / "papers.json").papers)
+    state_dir = user_state_dir(work, "keys")
     clock = Clock()
     clock.install()
     started = time.perf_counter()
@@ -122,14 +119,17 @@ async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
 
 
 async def _startup(work: Path) -> dict[str, Any]:
+    from steps import user_state_dir
+
     from reader.state import StateStore
     from reader.tui.app import make_app
     from reader.tui.paper_list import PaperList
 
     clock = Clock()
     clock.install()
+    state_dir = user_state_dir(work, "startup")
     started = time.perf_counter()
-    app = make_app(work / "papers.json", StateStore(work / "state-startup"))
+    app = make_app(work / "papers.json", StateStore(state_dir))
     async with app.run_test(size=(160, 48)):
         paper_list = app.query_one(PaperList)
         first_draw = clock.draws[0] if clock.draws else None

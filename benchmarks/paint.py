@@ -117,11 +117,19 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
     return result
 
 
-def measure_paint(repo: Path, db: Path, total: int, runs: int = 3) -> dict[str, Any]:
-    """A warm-up launch, then `runs` timed launches; median and worst of the timed ones."""
+def measure_paint(
+    repo: Path, db: Path, total: int, state: Path | None = None, runs: int = 3
+) -> dict[str, Any]:
+    """A warm-up launch, then `runs` timed launches; median and worst of the timed ones.
+
+    ``state`` is a state.json to start from (the user's history), copied into a temp
+    config dir so the app's own saves never touch it.
+    """
     if shutil.which("tmux") is None:
         return {"skipped": "tmux not installed"}
     config = Path(tempfile.mkdtemp(prefix="reader-bench-config-"))
+    if state is not None and state.exists():
+        shutil.copyfile(state, config / "state.json")
     env = {
         "READER_CONFIG_DIR": str(config),
         "READER_DB": str(db),
