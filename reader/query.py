@@ -1,10 +1,17 @@
-"""The query language of the search box and `reader list QUERY`, and the index it runs on.
+"""The query language of the search box and `reader list QUERY`.
 
-One language everywhere: free words (fuzzy over title+authors, substring over abstracts),
-field terms (``author:li cat:CL year:2024..2025 is:unread has:code id:2507.19427 tag:x
-key:K``), ``-term`` negation and ``"quoted phrases"``.  A query is parsed once into a
-`Query`; a `SearchIndex` folds every paper's text once; `run_query` filters with the cheap
-terms first and fuzz-ranks only what is left, so a keystroke stays fast at 100k papers.
+One language everywhere.  Free words must all match; each matches a paper when every
+alphanumeric piece of it occurs inside a word of the (folded) title, authors or abstract --
+``diffu`` finds "diffusion", ``szemeredi`` finds ``Szemer\\'edi``.  Pieces under three
+characters match word starts in titles and authors only; title and author words also
+match with a typo or two (rapidfuzz, never over abstracts).  Field terms: ``author:NAME``
+(word starts of one author's name), ``cat:CL`` / ``cat:cs.CL`` / ``cat:cs``, ``year:2025``,
+``year:2024..2025`` (open ends allowed), ``is:starred|unread|read|noted|tagged``,
+``has:code|abstract|doi|arxiv``, ``id:ARXIV-ID`` (any spelling), ``key:KEY``, ``tag:NAME``.
+``-term`` negates any term; ``"a phrase"`` is matched exactly (after folding).
+
+A query is parsed once into a `Query`; `run_query` answers it from a `SearchIndex`
+(see `reader.searchindex`), and rendering code should show text with `reader.text`.
 """
 
 from __future__ import annotations
