@@ -214,7 +214,7 @@ def _query_papers(args: argparse.Namespace, store, state) -> list[Paper]:
     query = parse_query(" ".join(args.query))
     index = SearchIndex(store.papers)
     sort = args.sort or ("relevance" if query.has_free_words else "newest")
-    order = run_query(query, index, state.for_paper, sort=sort)
+    order = run_query(query, index, state.for_paper, sort=sort, marked=state.marked_identities())
     papers = [index.papers[i] for i in order]
     limit = getattr(args, "limit", None)
     return papers[:limit] if limit is not None and limit >= 0 else papers

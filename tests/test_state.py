@@ -342,3 +342,12 @@ def test_next_session_sweeps_temps_of_killed_writers(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"partial")
     StateStore(tmp_path).update(PAPER, StateChange(note="two"))
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_marked_identities_cover_keys_and_aliases(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    paper = Paper(key="k1", aliases=("arxiv:2507.19427", "title:abc"))
+    state = store.update(paper, StateChange(starred=True))
+    assert state.marked_identities() >= {"k1", "arxiv:2507.19427", "title:abc"}
+    state = store.update(paper, StateChange(starred=False))
+    assert "k1" not in state.marked_identities()
