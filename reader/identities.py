@@ -1,0 +1,72 @@
+"""What a paper is known by: normalised text, fingerprints, identities and stable keys.
+
+Kept apart from the merge so the rules that decide a paper's key (and so where the user's
+marks land after a rebuild) sit in one short place.  Not to be confused with
+``reader.identifiers``, which normalises arXiv ids themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from reader.models import SourceRef
+
+#: Words of an abstract's opening hashed into its ``abs:`` identity.
+IDENTITY_WORDS = 20
+
+_LATEX_ACCENT = re.compile(r"\\[^A-Za-z\s]|[{}$]")
+_NON_WORD = re.compile(r"[\W_]+")
+_ASCII_PUNCT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def normalise_text(text: str) -> str:
+    """Casefolded words only: LaTeX accents and markup, accents and punctuation dropped."""
+    if "\\" in text or "$" in text or "{" in text:
+        text = _LATEX_ACCENT.sub("", text).replace("\\", " ")
+    if text.isascii():  # fast path: most listing text
+        return " ".join(text.casefold().translate(_ASCII_PUNCT).split())
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+def fingerprint(text: str, chars: int = 12) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()[:chars]
+
+
+def paper_identities(
+    titled: bool,
+    norm_title: str,
+    arxiv_id: object,
+    norm_abstracts: Sequence[str],
+    other_titles: Sequence[str],
+    first: SourceRef,
+) -> list[str]:
+    """A paper's identities, primary first: title fingerprint > arXiv id > abstract opening."""
+    identities: list[str] = []
+    if titled:
+        identities.append("title:" + fingerprint(norm_title))
+    if arxiv_id:
+        identities.append(f"arxiv:{arxiv_id}")
+    for norm in norm_abstracts:
+        if norm:
+            identities.append("abs:" + fingerprint(" ".join(norm[:600].split()[:IDENTITY_WORDS])))
+    identities.extend("title:" + fingerprint(t) for t in other_titles if t)
+    if not identities:
+        identities.append(f"source:{first.file}:{first.line}")
+    return list(dict.fromkeys(identities))
+
+
+def new_key(identity: str, taken: set[str], reserved: set[str]) -> str:
+    """10 hex chars of the identity's hash; a collision extends it deterministically."""
+    digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=32).hexdigest()
+    for length in range(10, len(digest) + 1, 2):
+        if digest[:length] not in taken and digest[:length] not in reserved:
+            return digest[:length]
+    counter = 1
+    while f"{digest[:10]}-{counter}" in taken or f"{digest[:10]}-{counter}" in reserved:
+        counter += 1
+    return f"{digest[:10]}-{counter}"
