@@ -336,7 +336,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 
 def cmd_searches(args: argparse.Namespace) -> int:
-    from reader.query import parse_query
+    from reader.query import QueryError, parse_query
     from reader.text import display_text
 
     states = open_state()
@@ -351,7 +351,10 @@ def cmd_searches(args: argparse.Namespace) -> int:
         print(f"Deleted saved search {display_text(args.name)!r}.")
         return EXIT_OK
     query = " ".join(args.query)
-    parse_query(query)  # refuse to save a query that cannot run
+    try:
+        parse_query(query)  # refuse to save a query that cannot run
+    except QueryError as exc:
+        raise CommandError(f"bad query: {exc.message}", EXIT_USAGE) from None
     states.save_search(args.name, query)
     print(f"Saved search {display_text(args.name)!r}.")
     return EXIT_OK

@@ -197,3 +197,43 @@ def test_doctor_reports_orphans_and_temp_files(db: Path, capsys) -> None:
     code, out, _ = run(capsys, "doctor", "--db", str(db))
     assert code == 1
     assert "temp file" in out
+
+
+def test_export_import_round_trip_with_state(db: Path, tmp_path: Path, capsys,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    papers = listed(capsys, db)
+    starred, noted = papers[0]["key"], papers[1]["key"]
+    assert run(capsys, "star", starred, "--db", str(db))[0] == 0
+    assert run(capsys, "note", noted, "a note", "--db", str(db))[0] == 0
+    export = tmp_path / "all.jsonl"
+    code, _, err = run(capsys, "export", "--format", "jsonl", "-o", str(export), "--db", str(db))
+    assert code == 0, err
+    # A fresh user (new config dir) and a fresh store: everything comes back from the export.
+    monkeypatch.setenv("READER_CONFIG_DIR", str(tmp_path / "fresh-config"))
+    fresh = tmp_path / "fresh.json"
+    code, out, err = run(capsys, "import", str(export), "--with-state", "--db", str(fresh))
+    assert code == 0, err
+    assert "Restored state for 2 papers" in out
+    again = {p["key"]: p for p in listed(capsys, fresh)}
+    assert set(again) == {p["key"] for p in papers}
+    for paper in papers:
+        for field in ("title", "authors", "arxiv_id", "abstract", "date", "category"):
+            assert again[paper["key"]][field] == paper[field]
+    assert again[starred]["starred"] and again[noted]["note"] == "a note"
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "markdown", "csv", "json", "jsonl"])
+def test_export_formats_to_stdout(db: Path, fmt: str, capsys) -> None:
+    code, out, err = run(capsys, "export", "cat:CL", "--format", fmt, "--db", str(db))
+    assert code == 0, err
+    assert "Step 3.5 Flash" in out
+
+
+def test_saved_searches(db: Path, capsys) -> None:
+    assert run(capsys, "searches", "save", "todo", "is:unread", "cat:CL", "--db", str(db))[0] == 0
+    code, out, _ = run(capsys, "searches", "--db", str(db))
+    assert out == "todo\tis:unread cat:CL\n"
+    code, _, err = run(capsys, "searches", "save", "broken", "year:abc", "--db", str(db))
+    assert code == 2 and "bad query" in err
+    assert run(capsys, "searches", "delete", "todo", "--db", str(db))[0] == 0
+    assert run(capsys, "searches", "--db", str(db))[1] == ""
