@@ -50,11 +50,21 @@ class Clock:
         return max(self.rows[-1:] + self.draws[-1:], default=0.0)
 
 
+class AppStopped(RuntimeError):
+    """The app under test exited (crashed) while the benchmark waited on it."""
+
+
+async def _tick(app: Any, seconds: float = 0.005) -> None:
+    await asyncio.sleep(seconds)
+    if not app.is_running:
+        raise AppStopped("the app stopped while being measured")
+
+
 async def _settle(app: Any, clock: Clock, since: float) -> None:
     """Wait until workers are done and nothing was updated or drawn for SETTLE_S."""
     deadline = time.perf_counter() + KEY_TIMEOUT_S
     while time.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
+        await _tick(app, 0.01)
         busy = any(w.is_running for w in app.workers)
         quiet = time.perf_counter() - max(clock.last_activity(), since) > SETTLE_S
         if not busy and quiet:
@@ -88,7 +98,7 @@ async def _drive(work: Path, texts: list[str]) -> dict[str, Any]:
     async with app.run_test(size=(160, 48)) as pilot:
         paper_list = app.query_one(PaperList)
         while not paper_list.rows and time.perf_counter() - started < 120:
-            await asyncio.sleep(0.01)
+            await _tick(app, 0.01)
         loaded_s = time.perf_counter() - started
         total = len(paper_list.rows)
         await _settle(app, clock, time.perf_counter())
@@ -134,7 +144,7 @@ async def _startup(work: Path) -> dict[str, Any]:
         paper_list = app.query_one(PaperList)
         first_draw = clock.draws[0] if clock.draws else None
         while not clock.rows or not paper_list.rows or clock.draws[-1] < clock.rows[-1]:
-            await asyncio.sleep(0.005)
+            await _tick(app)
             if time.perf_counter() - started > 120:
                 break
         drawn = next((t for t in clock.draws if clock.rows and t >= clock.rows[0]), None)
@@ -142,7 +152,7 @@ async def _startup(work: Path) -> dict[str, Any]:
         index_s = None
         screen = app.screen
         while getattr(screen, "index", True) is None and time.perf_counter() - started < 60:
-            await asyncio.sleep(0.01)
+            await _tick(app, 0.01)
         if getattr(screen, "index", None) is not None:
             index_s = time.perf_counter() - started
     return {

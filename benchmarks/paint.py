@@ -158,4 +158,9 @@ def measure_paint(
         "first_frame_s_median": sorted(frames)[len(frames) // 2] if frames else None,
         "app_peak_rss_mb": max(rss) if rss else None,
     }
+    if not times:
+        screen = next((r["screen"] for r in runs_out if "screen" in r), "")
+        lines = [line.rstrip() for line in screen.splitlines() if line.strip()]
+        summary["error"] = "the list never showed its shown/total counter"
+        summary["stderr"] = lines[-6:]
     return summary
