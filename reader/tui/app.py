@@ -63,6 +63,14 @@ class ReaderApp(App[int]):
         total: int
 
     @dataclass
+    class Batch(Message):
+        """More papers read (``papers`` grows in place; the first ``count`` are ready)."""
+
+        papers: list[Paper]
+        count: int
+        total: int
+
+    @dataclass
     class Loaded(Message):
         papers: list[Paper]
         rows: list[int]
@@ -84,6 +92,8 @@ class ReaderApp(App[int]):
         self.seeds = list(seeds) if seeds else None
         self.session = Session(state_store)
         self.papers: list[Paper] = []
+        self._screen_is_ready = False
+        self._held_messages: list[Message] = []
 
     @property
     def main(self) -> MainScreen:
@@ -91,18 +101,31 @@ class ReaderApp(App[int]):
         assert isinstance(screen, MainScreen)
         return screen
 
+    def on_load(self) -> None:
+        """Start reading the store before the screen is even composed."""
+        self.run_worker(self._load, thread=True, group="load", exit_on_error=False)
+
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self._poll_state)
 
-    def start_loading(self) -> None:
-        """Called by MainScreen once its widgets exist: load (or build) in a thread."""
-        self.run_worker(self._load, thread=True, group="load", exit_on_error=False)
+    def screen_ready(self) -> None:
+        """MainScreen's widgets exist: show whatever the loader sent meanwhile."""
+        self._screen_is_ready = True
+        held, self._held_messages = self._held_messages, []
+        for message in held:
+            self._show(message)
 
     # -- loading (thread) ------------------------------------------------------------------
 
     def _load(self) -> None:
-        from reader.store import Store
+        """Build the store if needed, read the state, then the store a batch at a time.
 
+        The first small batch goes to the screen at once (first paint long before a 100k
+        store is read); the date order and the search index follow when all is in.
+        """
+        from reader.store import load_in_batches
+
+        papers: list[Paper] = []
         try:
             if not self.db_path.exists() and self.seeds:
                 from reader.build import build_store
@@ -115,14 +138,17 @@ class ReaderApp(App[int]):
                         self.Progress(stage, done, total)
                     ),
                 )
-            store = Store.open(self.db_path)
             self.session.load()
+            batches = load_in_batches(self.db_path)
+            total = int(next(batches).get("paper_count") or 0)
+            for batch in batches:
+                papers.extend(batch)
+                self.post_message(self.Batch(papers, len(papers), max(total, len(papers))))
         except (
             Exception
         ) as exc:  # StoreError, BuildError, StateError, OSError: say it, keep running
             self.post_message(self.LoadFailed(f"Could not open {self.db_path}: {exc}"))
             return
-        papers = list(store.papers)
         categories = sorted({p.category for p in papers if p.category})
         self.post_message(self.Loaded(papers, newest_first(papers), categories))
         from reader.query import SearchIndex
@@ -130,24 +156,35 @@ class ReaderApp(App[int]):
         self.post_message(self.IndexReady(SearchIndex(papers)))
 
     @on(Progress)
-    def _progress(self, event: Progress) -> None:
-        self.main.show_progress(event.stage, event.done, event.total)
-
+    @on(Batch)
     @on(Loaded)
-    def _loaded(self, event: Loaded) -> None:
-        self.papers = event.papers
-        self.main.show_papers(event.papers, event.rows, event.categories)
-        for warning in getattr(self.session.user, "warnings", ()):
-            self.notify(str(warning), title="State", severity="warning", timeout=10, markup=False)
-
     @on(IndexReady)
-    def _index_ready(self, event: IndexReady) -> None:
-        self.main.set_index(event.index)
-
     @on(LoadFailed)
-    def _load_failed(self, event: LoadFailed) -> None:
-        self.main.show_failure(event.message)
-        self.notify(event.message, title="Store", severity="error", timeout=15, markup=False)
+    def _loader_says(self, message: Message) -> None:
+        if self._screen_is_ready:
+            self._show(message)
+        else:
+            self._held_messages.append(message)
+
+    def _show(self, message: Message) -> None:
+        main = self.main
+        if isinstance(message, self.Progress):
+            main.show_progress(message.stage, message.done, message.total)
+        elif isinstance(message, self.Batch):
+            self.papers = message.papers
+            main.show_batch(message.papers, message.count, message.total)
+        elif isinstance(message, self.Loaded):
+            self.papers = message.papers
+            main.show_papers(message.papers, message.rows, message.categories)
+            for warning in getattr(self.session.user, "warnings", ()):
+                self.notify(
+                    str(warning), title="State", severity="warning", timeout=10, markup=False
+                )
+        elif isinstance(message, self.IndexReady):
+            main.set_index(message.index)
+        elif isinstance(message, self.LoadFailed):
+            main.show_failure(message.message)
+            self.notify(message.message, title="Store", severity="error", timeout=15, markup=False)
 
     async def action_quit(self) -> None:
         """Ctrl+Q, the palette's Quit and `q` all save a note being edited first."""

@@ -171,10 +171,10 @@ class FilterPane(VerticalScroll):
             label.append(f"  {inert_text(query)}", style="dim")
             saved.add_option(Option(label, id=name))
 
-    def set_message(self, message: str) -> None:
-        """A query error (or nothing) under the search box."""
+    def set_message(self, message: str, *, error: bool = True) -> None:
+        """A query error, a note (``error=False``), or nothing, under the search box."""
         self.query_one("#query-message", Static).update(Text(inert_text(message)))
-        self.set_class(bool(message), "-error")
+        self.set_class(bool(message) and error, "-error")
 
     def apply(self, spec: FilterSpec) -> None:
         """Set every control to ``spec`` (recalling a saved search, clearing), then post once."""

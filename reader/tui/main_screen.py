@@ -72,6 +72,8 @@ class MainScreen(TriageActions, Screen):
         self._searching = False
         self._last_request: tuple[str, str] | None = None
         self._filters_auto = False
+        self.total_papers = 0
+        self.still_loading = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
@@ -89,7 +91,7 @@ class MainScreen(TriageActions, Screen):
         self.paper_list.border_title = Text("Papers")
         self.paper_list.focus()
         self._layout_for(self.size.width)
-        self.call_after_refresh(self.app.start_loading)
+        self.call_after_refresh(self.app.screen_ready)
 
     # -- widgets ---------------------------------------------------------------------------
 
@@ -157,17 +159,35 @@ class MainScreen(TriageActions, Screen):
         self.paper_list.placeholder = f"Building the store: {stage}…"
         self.paper_list.refresh()
 
+    def show_batch(self, papers: Sequence[Paper], count: int, total: int) -> None:
+        """Part of the store is read: show it (in store order) while the rest comes."""
+        plist = self.paper_list
+        if self.papers is not papers:
+            self.loading = False
+            self.papers = papers
+            plist.placeholder = "No papers match."
+            plist.set_papers(papers, self.app.session.state_of)
+            self.filters.set_saved(self.app.session.searches)
+        self.total_papers = total
+        self.still_loading = count < total
+        plist.set_rows(range(count))
+        self._update_title()
+
     def show_papers(
         self, papers: Sequence[Paper], rows: Sequence[int], categories: Sequence[str]
     ) -> None:
-        """The store is loaded: show it at once, in date order, before the index exists."""
+        """The whole store is read: date order, categories; searches wait for the index."""
+        plist = self.paper_list
         self.loading = False
-        self.papers = papers
-        self.paper_list.placeholder = "No papers match." if papers else "The store is empty."
-        self.paper_list.set_papers(papers, self.app.session.state_of)
+        if self.papers is not papers:
+            self.papers = papers
+            plist.set_papers(papers, self.app.session.state_of)
+            self.filters.set_saved(self.app.session.searches)
+        self.total_papers = len(papers)
+        self.still_loading = False
+        plist.placeholder = "No papers match." if papers else "The store is empty."
         self.filters.set_categories(categories)
-        self.filters.set_saved(self.app.session.searches)
-        self.paper_list.set_rows(list(rows), keep=None)
+        plist.set_rows(list(rows))
         self._update_title()
 
     def show_failure(self, message: str) -> None:
@@ -212,6 +232,8 @@ class MainScreen(TriageActions, Screen):
         request = SearchRequest(query, text, spec.sort, keep)
         if self.index is None:
             self._pending = request
+            if text:
+                self.filters.set_message("Indexing the store; results follow…", error=False)
             return
         with self._search_lock:
             self._pending = request
@@ -243,7 +265,9 @@ class MainScreen(TriageActions, Screen):
 
     def _update_title(self) -> None:
         plist = self.paper_list
-        title = Text(f"Papers {len(plist.rows)}/{len(self.papers)}")
+        title = Text(f"Papers {len(plist.rows)}/{self.total_papers}")
+        if self.still_loading:
+            title.append(" · loading…")
         if self.shown_query:
             title.append(" · ")
             title.append(inert_text(self.shown_query))
