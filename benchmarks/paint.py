@@ -36,7 +36,7 @@ def counter_pattern(total: int) -> re.Pattern[str]:
     """``N/total`` as the app may print it: 1234/100000, 1,234 / 100,000, 100 000."""
     spelled = {str(total), f"{total:,}", f"{total:,}".replace(",", " "), f"{total:_}"}
     alternatives = "|".join(re.escape(s) for s in sorted(spelled, key=len, reverse=True))
-    return re.compile(rf"\d[\d, _]*\s*/\s*(?:{alternatives})(?!\d)")
+    return re.compile(rf"(?<![\d,])[1-9][\d, _]*\s*/\s*(?:{alternatives})(?!\d)")
 
 
 class Tmux:
@@ -81,6 +81,17 @@ def _peak_rss_mb(pid: int) -> float | None:
     return round(int(match.group(1)) / 1024, 1) if match else None
 
 
+def _line_of(screen: str, found: re.Match[str]) -> str:
+    start = screen.rfind("\n", 0, found.start()) + 1
+    end = screen.find("\n", found.end())
+    return screen[start : end if end >= 0 else None].strip()
+
+
+def _still_loading(screen: str, found: re.Match[str]) -> bool:
+    """Does the counter's line say the store is still being read ("… · loading…")?"""
+    return "loading" in _line_of(screen, found).lower()
+
+
 def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, Any]:
     """One launch: seconds to first frame, seconds to the full list, app peak RSS."""
     pattern = counter_pattern(total)
@@ -88,6 +99,8 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
     tmux.launch(name, command)
     first_frame = None
     listed = None
+    complete = None
+    list_line = ""
     screen = ""
     polls = 0
     pid = tmux.pane_pid(name)
@@ -96,8 +109,12 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
         now = time.perf_counter() - started
         if first_frame is None and screen.strip():
             first_frame = now
-        if pattern.search(screen):
+        found = pattern.search(screen)
+        if found and listed is None:
             listed = now
+            list_line = _line_of(screen, found)
+        if found and complete is None and not _still_loading(screen, found):
+            complete = now
             break
         polls += 1
         if polls % 20 == 0 and tmux.pane_dead(name):
@@ -110,6 +127,8 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
     result: dict[str, Any] = {
         "first_frame_s": round(first_frame, 3) if first_frame is not None else None,
         "list_s": round(listed, 3) if listed is not None else None,
+        "all_loaded_s": round(complete, 3) if complete is not None else None,
+        "list_line": list_line,
         "app_peak_rss_mb": rss,
     }
     if listed is None:
@@ -140,14 +159,23 @@ def measure_paint(
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     argv = [*reader_command(repo), "--db", str(db)]
     command = f"cd {shlex.quote(str(repo))} && exec env {exports} {shlex.join(argv)}"
+    probe_log = config / "probe.log"
+    probe = [sys.executable, str(Path(__file__).with_name("paint_probe.py")), str(probe_log)]
+    probe_command = (
+        f"cd {shlex.quote(str(repo))} && exec env {exports} "
+        f"{shlex.join([*probe, '--', '--db', str(db)])}"
+    )
     tmux = Tmux()
     try:
         launch_once(tmux, "warmup", command, total)
         runs_out = [launch_once(tmux, f"run{i}", command, total) for i in range(runs)]
+        launch_once(tmux, "probe", probe_command, total)
+        timeline = probe_log.read_text().splitlines() if probe_log.exists() else []
     finally:
         tmux.close()
         shutil.rmtree(config, ignore_errors=True)
     times = [r["list_s"] for r in runs_out if r["list_s"] is not None]
+    full = [r["all_loaded_s"] for r in runs_out if r["all_loaded_s"] is not None]
     frames = [r["first_frame_s"] for r in runs_out if r["first_frame_s"] is not None]
     rss = [r["app_peak_rss_mb"] for r in runs_out if r["app_peak_rss_mb"] is not None]
     summary: dict[str, Any] = {
@@ -155,8 +183,10 @@ def measure_paint(
         "runs": runs_out,
         "list_s_median": sorted(times)[len(times) // 2] if times else None,
         "list_s_max": max(times) if times else None,
+        "all_loaded_s_median": sorted(full)[len(full) // 2] if full else None,
         "first_frame_s_median": sorted(frames)[len(frames) // 2] if frames else None,
         "app_peak_rss_mb": max(rss) if rss else None,
+        "timeline": timeline,
     }
     if not times:
         screen = next((r["screen"] for r in runs_out if "screen" in r), "")

@@ -54,6 +54,11 @@ COLUMNS: Sequence[tuple[str, str, Cell]] = (
     ("floor load s", "floor_load", lambda f: _num(_get(f, "floor_load", "seconds"), ".2f")),
     ("floor RSS MB", "floor_load", lambda f: _num(_get(f, "floor_load", "peak_rss_mb"), ".0f")),
     ("launch→list s (tmux)", "paint", lambda f: _num(_get(f, "paint", "list_s_median"), ".2f")),
+    (
+        "launch→all loaded s",
+        "paint",
+        lambda f: _num(_get(f, "paint", "all_loaded_s_median"), ".2f"),
+    ),
     ("app RSS MB", "paint", lambda f: _num(_get(f, "paint", "app_peak_rss_mb"), ".0f")),
     ("key→drawn ms p50/p95", "keys", lambda f: _pair(f, "keys", "key_ms")),
     ("query ms p50/p95", "query", lambda f: _pair(f, "query", "query_ms")),

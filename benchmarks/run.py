@@ -208,7 +208,7 @@ def _store_size(work: Path) -> int:
 def _short(result: dict[str, Any]) -> str:
     if "error" in result:
         return f"ERROR {result['error']}: {' | '.join(result.get('stderr', []))[-400:]}"
-    hidden = ("runs", "command", "hits", "screen", "per_key")
+    hidden = ("runs", "command", "hits", "screen", "per_key", "per_text", "cold_per_text")
     keep = {k: v for k, v in result.items() if k not in hidden}
     return json.dumps(keep)[:300]
 
