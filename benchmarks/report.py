@@ -86,12 +86,46 @@ def table_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def verdicts(results: dict[str, Any]) -> list[str]:
+    """Each target of issue 5 against the measured figures: 'meets' or 'MISSES', with why."""
+    sizes = results["sizes"]
+    lines = []
+
+    def check(label: str, what: str, value: Any, limit: float, unit: str, more: bool = False):
+        if value is None:
+            return
+        ok = value >= limit if more else value <= limit
+        verdict = "meets " if ok else "MISSES"
+        lines.append(
+            f"  {verdict} {what} at {label}: {value:,.2f} {unit} (target {'>=' if more else '<='} {limit:,} {unit})"
+        )
+
+    for label, f in sizes.items():
+        if label == "100k":
+            check(label, "build", _get(f, "build", "seconds"), 10, "s")
+            check(label, "launch to list", _get(f, "paint", "list_s_median"), 1.5, "s")
+        if label == "10k":
+            check(label, "launch to list", _get(f, "paint", "list_s_median"), 0.5, "s")
+        check(label, "keystroke p95", _get(f, "keys", "key_ms", "p95"), 50, "ms")
+        check(label, "toggle p95", _get(f, "toggle", "toggle_ms", "p95"), 10, "ms")
+        app_rss = [_get(f, "paint", "app_peak_rss_mb"), _get(f, "keys", "peak_rss_mb")]
+        app_rss = [v for v in app_rss if v is not None]
+        if app_rss:
+            check(label, "app peak RSS", max(app_rss), 400, "MB")
+        check(label, "build peak RSS", _get(f, "build", "peak_rss_mb"), 400, "MB")
+    return lines
+
+
 def print_table(results: dict[str, Any], targets: Sequence[tuple[str, str]]) -> None:
     for line in table_lines(results):
         print(line)
     print("\nTargets (issue 5, this 2-core machine):")
     for what, target in targets:
         print(f"  - {what}: {target}")
+    checked = verdicts(results)
+    if checked:
+        print("\nAgainst the targets:")
+        print("\n".join(checked))
     problems = [
         f"  - {label} {step}: {node.get('error')} {' | '.join(node.get('stderr', []))[-300:]}"
         for label, figures in results["sizes"].items()
