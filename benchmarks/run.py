@@ -48,7 +48,7 @@ ALL_STEPS = (
     "toggle",
 )
 STEP_TIMEOUT_S = 600
-DEFAULT_STEPS = ("build", "load", "floor_load", "paint", "query", "keys", "toggle")
+DEFAULT_STEPS = ("build", "load", "floor_load", "paint", "startup", "query", "keys", "toggle")
 
 TARGETS = (
     ("build from listing files", "<= 10 s at 100k (>= 10k papers/s)"),
