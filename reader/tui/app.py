@@ -10,6 +10,7 @@ changes made by the CLI or another SSH session appear within 1-2 s.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import webbrowser
@@ -153,7 +154,16 @@ class ReaderApp(App[int]):
         self.post_message(self.Loaded(papers, newest_first(papers), categories))
         from reader.query import SearchIndex
 
-        self.post_message(self.IndexReady(SearchIndex(papers)))
+        index = SearchIndex(papers)
+        self.post_message(self.IndexReady(index))
+        # Field terms work now; free words get their word indexes next (seconds at 100k),
+        # still in this thread, so typing never waits for them.
+        build_word_indexes = getattr(index, "build_word_indexes", None)
+        if build_word_indexes is not None:
+            build_word_indexes()
+        # Millions of long-lived objects now (papers, indexes): keep them out of the
+        # collector's full passes, which otherwise stall a keystroke every few seconds.
+        gc.freeze()
 
     @on(Progress)
     @on(Batch)

@@ -16,11 +16,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from reader.text import inert_text
+from reader.tui.lines import set_virtual_size
 
 STATUSES = ("all", "unread", "starred", "noted", "read")
 SORTS = ("newest", "oldest", "title", "relevance")
@@ -70,6 +72,19 @@ class FilterSpec:
         return " ".join([*self.terms(), self.text.strip()]).strip()
 
 
+class SearchInput(Input):
+    """The search box; typing repaints the box, not the whole screen.
+
+    Textual's Input sets its (layout-triggering) virtual size from the text width on every
+    keystroke, which re-lays out the whole screen; the box's size never depends on it, so
+    only its own scroll state is updated.
+    """
+
+    def _watch_value(self, value: str) -> None:
+        set_virtual_size(self, Size(self.content_width, 1))  # Input's own set is then a no-op
+        super()._watch_value(value)
+
+
 def saved_search_options(searches: Mapping[str, str]) -> list[tuple[str, str]]:
     """Saved searches in the order keys 1-9 recall them (by name)."""
     return sorted(searches.items())
@@ -112,11 +127,11 @@ class FilterPane(VerticalScroll):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.spec = FilterSpec()
-        self._quiet = False
+        self._message: tuple[str, bool] = ("", True)
 
     def compose(self) -> ComposeResult:
         yield Label("Search", classes="filter-label")
-        yield Input(
+        yield SearchInput(
             placeholder="words author: cat: year: is: tag: -not",
             id="search",
             compact=True,
@@ -173,6 +188,9 @@ class FilterPane(VerticalScroll):
 
     def set_message(self, message: str, *, error: bool = True) -> None:
         """A query error, a note (``error=False``), or nothing, under the search box."""
+        if (message, error) == self._message:
+            return  # an update re-lays out the screen: not on every keystroke
+        self._message = (message, error)
         self.query_one("#query-message", Static).update(Text(inert_text(message)))
         self.set_class(bool(message) and error, "-error")
 

@@ -1,10 +1,19 @@
-"""Small shared piece of the Line-API views (PaperList, DetailBody)."""
+"""Virtual sizes without layout passes, for the Line-API views and the search box."""
 
 from __future__ import annotations
 
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
+
+
+def set_virtual_size(widget: Widget, size: Size) -> None:
+    """Set ``widget.virtual_size`` and its scrollbars without a screen-wide layout pass."""
+    if widget.virtual_size == size:
+        return
+    widget.set_reactive(Widget.virtual_size, size)
+    widget._scroll_update(size)
+    widget.refresh()
 
 
 def set_virtual_height(view: ScrollView, height: int) -> None:
@@ -18,8 +27,7 @@ def set_virtual_height(view: ScrollView, height: int) -> None:
     size = Size(0, max(0, height))
     if view.virtual_size == size:
         return
-    view.set_reactive(Widget.virtual_size, size)
-    view._scroll_update(size)
+    set_virtual_size(view, size)
     max_y = max(0, size.height - view.scrollable_content_region.height)
     if view.scroll_y > max_y:
         view.set_reactive(ScrollView.scroll_y, max_y)

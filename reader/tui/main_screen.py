@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar
 
 from reader.models import Paper
@@ -32,6 +33,7 @@ from reader.tui.keys import screen_bindings
 from reader.tui.paper_list import PaperList
 
 WIDE_COLUMNS = 120
+DETAIL_DELAY = 0.15  # s of no typing before the detail follows the top result
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class MainScreen(TriageActions, Screen):
         self._last_request: tuple[str, str] | None = None
         self._filters_auto = False
         self.total_papers = 0
+        self._detail_timer: Timer | None = None
         self.still_loading = False
 
     def compose(self) -> ComposeResult:
@@ -258,9 +261,13 @@ class MainScreen(TriageActions, Screen):
                 if request is None:
                     self._searching = False
                     return
-            rows = run_query(
-                request.query, self.index, self.app.session.state_of, sort=request.sort
-            )
+            try:
+                rows = run_query(
+                    request.query, self.index, self.app.session.state_of, sort=request.sort
+                )
+            except Exception as exc:  # a bug in a search must not wedge every later search
+                self.app.call_from_thread(self.filters.set_message, f"Search failed: {exc}")
+                continue
             self.post_message(self.SearchDone(request, rows))
 
     @on(SearchDone)
@@ -290,7 +297,22 @@ class MainScreen(TriageActions, Screen):
 
     @on(PaperList.Highlighted)
     def _highlighted(self, event: PaperList.Highlighted) -> None:
-        self._show_detail(event.index)
+        if self._typing():
+            # While a query is typed the top result changes on every key: paint the detail
+            # once typing pauses, so each keystroke only redraws the list.
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_current_detail)
+        else:
+            self._show_detail(event.index)
+
+    def _typing(self) -> bool:
+        focused = self.focused
+        return focused is not None and focused.id == "search"
+
+    def _show_current_detail(self) -> None:
+        self._detail_timer = None
+        self._show_detail(self.paper_list.current_index)
 
     @on(PaperList.Opened)
     def _opened(self, event: PaperList.Opened) -> None:
@@ -330,3 +352,6 @@ class MainScreen(TriageActions, Screen):
             self._filters_auto = False
             self.show_filters = False
         self.paper_list.focus()
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._show_current_detail()
