@@ -185,6 +185,55 @@ async def _startup(work: Path) -> dict[str, Any]:
     return {**marks, "rows": rows}
 
 
+EARLY_TEXT = "diffusion"
+
+
+async def _early(work: Path) -> dict[str, Any]:
+    """Type EARLY_TEXT the moment the first rows are drawn (store and index still loading)."""
+    from steps import user_state_dir
+
+    from reader.state import StateStore
+    from reader.tui.app import make_app
+    from reader.tui.paper_list import PaperList
+
+    clock = Clock()
+    clock.install()
+    started = time.perf_counter()
+    app = make_app(work / "papers.json", StateStore(user_state_dir(work, "early")))
+    per_key: list[list[Any]] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        paper_list = app.query_one(PaperList)
+        while not (paper_list.rows and clock.rows and clock.draws[-1] >= clock.rows[0]):
+            await _tick(app)
+        typing_at = time.perf_counter() - started
+        await pilot.press("slash")
+        for i, key in enumerate(EARLY_TEXT):
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            deadline = t0 + 60
+            while time.perf_counter() < deadline:  # this key's rows, drawn
+                rows = [t for t in clock.rows if t >= t0]
+                if rows and any(t >= rows[-1] for t in clock.draws):
+                    break
+                await _tick(app)
+            await _tick(app, 0.05)
+            ms, _rows_ms = _latency(clock, t0)
+            per_key.append([EARLY_TEXT[: i + 1], None if ms is None else round(ms, 1)])
+        done_at = time.perf_counter() - started
+    waits = [ms for _text, ms in per_key if ms is not None]
+    return {
+        "typing_at_s": round(typing_at, 3),
+        "results_drawn_at_s": round(done_at, 3),
+        "early_key_max_ms": round(max(waits), 1) if waits else None,
+        "early_keys": per_key,
+    }
+
+
+def measure_early(work: Path) -> dict[str, Any]:
+    """The first search typed while a big store is still loading: does any key stall?"""
+    return asyncio.run(_early(work))
+
+
 def measure_startup(work: Path) -> dict[str, Any]:
     """In-process launch to list drawn (Pilot, 160x48): imports, then make_app to list drawn."""
     from steps import peak_rss_mb

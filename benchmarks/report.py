@@ -61,6 +61,11 @@ COLUMNS: Sequence[tuple[str, str, Cell]] = (
     ),
     ("app RSS MB", "paint", lambda f: _num(_get(f, "paint", "app_peak_rss_mb"), ".0f")),
     ("key→drawn ms p50/p95", "keys", lambda f: _pair(f, "keys", "key_ms")),
+    (
+        "first search: worst key ms",
+        "early",
+        lambda f: _num(_get(f, "early", "early_key_max_ms"), ",.0f"),
+    ),
     ("query ms p50/p95", "query", lambda f: _pair(f, "query", "query_ms")),
     ("scan floor ms p50/p95", "query", lambda f: _pair(f, "query", "floor_ms")),
     ("toggle ms p50/p95", "toggle", lambda f: _pair(f, "toggle", "toggle_ms")),
@@ -107,6 +112,13 @@ def verdicts(results: dict[str, Any]) -> list[str]:
         if label == "10k":
             check(label, "launch to list", _get(f, "paint", "list_s_median"), 0.5, "s")
         check(label, "keystroke p95", _get(f, "keys", "key_ms", "p95"), 50, "ms")
+        check(
+            label,
+            "worst key of a search typed at once",
+            _get(f, "early", "early_key_max_ms"),
+            50,
+            "ms",
+        )
         check(label, "toggle p95", _get(f, "toggle", "toggle_ms", "p95"), 10, "ms")
         app_rss = [_get(f, "paint", "app_peak_rss_mb"), _get(f, "keys", "peak_rss_mb")]
         app_rss = [v for v in app_rss if v is not None]

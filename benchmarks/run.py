@@ -32,6 +32,7 @@ CHILD_STEPS = (
     "load",
     "floor_load",
     "startup",
+    "early",
     "query",
     "toggle",
     "keys",
@@ -43,12 +44,23 @@ ALL_STEPS = (
     "floor_load",
     "paint",
     "startup",
+    "early",
     "query",
     "keys",
     "toggle",
 )
 STEP_TIMEOUT_S = 600
-DEFAULT_STEPS = ("build", "load", "floor_load", "paint", "startup", "query", "keys", "toggle")
+DEFAULT_STEPS = (
+    "build",
+    "load",
+    "floor_load",
+    "paint",
+    "startup",
+    "early",
+    "query",
+    "keys",
+    "toggle",
+)
 
 TARGETS = (
     ("build from listing files", "<= 10 s at 100k (>= 10k papers/s)"),
@@ -178,7 +190,7 @@ def measure_size(work: Path, steps: list[str], expected: int) -> dict[str, Any]:
     from paint import measure_paint
 
     figures: dict[str, Any] = {}
-    needs_history = {"startup", "query", "keys", "toggle", "paint"}
+    needs_history = {"startup", "early", "query", "keys", "toggle", "paint"}
     for step in steps:
         if step in needs_history and "premark" not in figures and (work / "papers.json").exists():
             figures["premark"] = run_child("premark", work)
@@ -244,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             work = root / size_label(size)
             if args.profile != "build" and not (work / "papers.json").exists():
                 run_child("build", work)
-            if args.profile in ("startup", "query", "keys", "toggle"):
+            if args.profile in ("startup", "early", "query", "keys", "toggle"):
                 run_child("premark", work)
             print(f"\n=== profile of {args.profile} at {size_label(size)} ===", flush=True)
             run_child(args.profile, work, profile=True)

@@ -374,6 +374,13 @@ def step_startup(work: Path) -> dict[str, Any]:
     return measure_startup(work)
 
 
+def step_early(work: Path) -> dict[str, Any]:
+    """Type a search the moment the list appears, while the store and index still load."""
+    from keys import measure_early
+
+    return measure_early(work)
+
+
 STEPS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "parse": step_parse,
     "premark": step_premark,
@@ -384,4 +391,5 @@ STEPS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "toggle": step_toggle,
     "keys": step_keys,
     "startup": step_startup,
+    "early": step_early,
 }
