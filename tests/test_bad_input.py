@@ -99,8 +99,9 @@ def test_directory_with_unreadable_file(tmp_path: Path, store: Path, capsys) -> 
     assert len(keys_in(capsys, store)) == 3
 
 
-@pytest.mark.parametrize("name", ["not_json.json", "truncated_json.json", "wrong_shape.json",
-                                  "newer_schema.json"])
+@pytest.mark.parametrize(
+    "name", ["not_json.json", "truncated_json.json", "wrong_shape.json", "newer_schema.json"]
+)
 def test_bad_store_file(name: str, tmp_path: Path, capsys) -> None:
     store = tmp_path / name
     shutil.copy(BAD / "stores" / name, store)
@@ -119,13 +120,16 @@ def test_rebuild_over_corrupt_store_moves_it_aside(tmp_path: Path, capsys) -> No
     code, _out, err = run(capsys, "build", str(SEEDS_DIR), "--db", str(store))
     assert code == 0, err
     aside = list(tmp_path.glob("store.json.corrupt-*"))
-    assert len(aside) == 1 and aside[0].read_bytes() == (BAD / "stores" / "not_json.json").read_bytes()
+    assert (
+        len(aside) == 1 and aside[0].read_bytes() == (BAD / "stores" / "not_json.json").read_bytes()
+    )
     assert len(keys_in(capsys, store)) == 30
 
 
 @pytest.mark.parametrize("name", ["corrupt.json", "binary.json"])
-def test_corrupt_state_is_moved_aside_not_replaced(name: str, store: Path, capsys,
-                                                    isolated_home: Path) -> None:
+def test_corrupt_state_is_moved_aside_not_replaced(
+    name: str, store: Path, capsys, isolated_home: Path
+) -> None:
     config = isolated_home / "config"
     config.mkdir(parents=True, exist_ok=True)
     shutil.copy(BAD / "states" / name, config / "state.json")
@@ -145,4 +149,6 @@ def test_newer_state_schema_is_never_overwritten(store: Path, capsys, isolated_h
     code, _out, err = run(capsys, "star", key, "--db", str(store))
     assert code == 1
     assert "newer" in err.lower() or "schema" in err.lower()
-    assert (config / "state.json").read_bytes() == (BAD / "states" / "newer_schema.json").read_bytes()
+    assert (config / "state.json").read_bytes() == (
+        BAD / "states" / "newer_schema.json"
+    ).read_bytes()

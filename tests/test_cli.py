@@ -51,9 +51,26 @@ def test_list_json_has_every_field_and_state(db: Path, capsys) -> None:
     papers = listed(capsys, db)
     assert len(papers) == 30
     expected = {
-        "key", "aliases", "title", "title_derived", "authors", "authors_truncated",
-        "affiliations", "category", "date", "updated", "arxiv_id", "has_code", "urls",
-        "comments", "abstract", "abstract_versions", "sources", "read", "starred", "note",
+        "key",
+        "aliases",
+        "title",
+        "title_derived",
+        "authors",
+        "authors_truncated",
+        "affiliations",
+        "category",
+        "date",
+        "updated",
+        "arxiv_id",
+        "has_code",
+        "urls",
+        "comments",
+        "abstract",
+        "abstract_versions",
+        "sources",
+        "read",
+        "starred",
+        "note",
     }
     for paper in papers:
         assert expected <= set(paper)
@@ -86,7 +103,11 @@ def test_star_note_tag_round_trip(db: Path, capsys) -> None:
     assert run(capsys, "tag", key, "-llm", "--db", str(db))[0] == 0
     _code, out, _ = run(capsys, "show", key, "--json", "--db", str(db))
     shown = json.loads(out)
-    assert (shown["starred"], shown["note"], shown["tags"]) == (True, "check the ablations", ["todo"])
+    assert (shown["starred"], shown["note"], shown["tags"]) == (
+        True,
+        "check the ablations",
+        ["todo"],
+    )
     assert run(capsys, "note", key, "--db", str(db))[1] == "check the ablations\n"
     assert [p["key"] for p in listed(capsys, db, "is:starred")] == [key]
     assert [p["key"] for p in listed(capsys, db, "tag:todo")] == [key]
@@ -102,7 +123,9 @@ def test_show_accepts_alias_and_arxiv_id(db: Path, capsys) -> None:
 
 
 def test_negated_query_term_is_not_an_option(db: Path, capsys) -> None:
-    code, _out, _ = run(capsys, "read", *[p["key"] for p in listed(capsys, db)[:5]], "--db", str(db))
+    code, _out, _ = run(
+        capsys, "read", *[p["key"] for p in listed(capsys, db)[:5]], "--db", str(db)
+    )
     assert code == 0
     unread = listed(capsys, db, "-is:read")
     assert len(unread) == 25
@@ -140,7 +163,10 @@ def test_state_survives_rebuild_and_import(db: Path, tmp_path: Path, capsys) -> 
     step3 = next(p for p in listed(capsys, store) if p["title"].startswith("Step-3 is Large"))
     assert step3["arxiv_id"] is None
     assert run(capsys, "star", step3["key"], "--db", str(store))[0] == 0
-    assert run(capsys, "import", str(SEEDS_DIR / "003_7a31137c7f8dde59.txt"), "--db", str(store))[0] == 0
+    assert (
+        run(capsys, "import", str(SEEDS_DIR / "003_7a31137c7f8dde59.txt"), "--db", str(store))[0]
+        == 0
+    )
     after = next(p for p in listed(capsys, store) if p["title"].startswith("Step-3 is Large"))
     assert (after["key"], after["arxiv_id"], after["starred"]) == (step3["key"], "2507.19427", True)
     assert run(capsys, "build", str(SEEDS_DIR), "--db", str(store))[0] == 0
@@ -185,8 +211,13 @@ def test_core_does_not_import_textual() -> None:
         "main(['list', '--json'])\n"
         "assert 'textual' not in sys.modules, 'the core imported textual'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).parent.parent, env=os.environ.copy())
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        env=os.environ.copy(),
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -199,8 +230,9 @@ def test_doctor_reports_orphans_and_temp_files(db: Path, capsys) -> None:
     assert "temp file" in out
 
 
-def test_export_import_round_trip_with_state(db: Path, tmp_path: Path, capsys,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_import_round_trip_with_state(
+    db: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     papers = listed(capsys, db)
     starred, noted = papers[0]["key"], papers[1]["key"]
     assert run(capsys, "star", starred, "--db", str(db))[0] == 0

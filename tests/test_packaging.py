@@ -21,8 +21,9 @@ PROBE = (
 
 def _installed_probe(cwd: Path) -> dict | None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, capture_output=True,
-                            text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=cwd, capture_output=True, text=True, env=env
+    )
     if result.returncode != 0:
         return None
     return json.loads(result.stdout)
@@ -42,7 +43,12 @@ def test_installed_script_builds_from_bundled_seeds(tmp_path: Path) -> None:
     if script is None:
         pytest.skip("the reader console script is not on PATH (pip install .)")
     db = tmp_path / "papers.json"
-    result = subprocess.run([script, "build", "--db", str(db)], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [script, "build", "--db", str(db)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "30 papers" in result.stdout

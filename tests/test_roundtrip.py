@@ -44,8 +44,15 @@ def blocks_listing(papers: list[dict]) -> str:
         when = paper["date"]
         header = f"{paper['category']}{MONTHS[when.month - 1]} {when.day}, {when.year}"
         authors = ", ".join(paper["authors"]) + (" et al." if paper["truncated"] else "")
-        parts += [header + ("Code" if paper["code"] else ""), paper["title"], "", authors, "",
-                  paper["abstract"], ""]
+        parts += [
+            header + ("Code" if paper["code"] else ""),
+            paper["title"],
+            "",
+            authors,
+            "",
+            paper["abstract"],
+            "",
+        ]
     return "\n".join(parts)
 
 
@@ -65,12 +72,18 @@ def test_listing_parses_back_to_its_facts(papers: list[dict]) -> None:
         assert record.has_code == paper["code"]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])
-@given(papers=st.lists(paper_facts, min_size=1, max_size=6, unique_by=lambda p: p["title"]),
-       rnd=st.randoms(use_true_random=False))
-def test_parse_merge_store_load_round_trip(papers: list[dict], rnd: random.Random,
-                                           tmp_path: Path) -> None:
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    papers=st.lists(paper_facts, min_size=1, max_size=6, unique_by=lambda p: p["title"]),
+    rnd=st.randoms(use_true_random=False),
+)
+def test_parse_merge_store_load_round_trip(
+    papers: list[dict], rnd: random.Random, tmp_path: Path
+) -> None:
     records = parse_text(blocks_listing(papers), "gen.txt").records
     merged = merge_records(records).papers
     shuffled = list(records)

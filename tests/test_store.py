@@ -319,8 +319,10 @@ def test_interrupted_chunked_write_leaves_old_file_and_no_temp(tmp_path: Path) -
 def test_load_in_batches_yields_meta_then_every_paper_in_order(tmp_path: Path) -> None:
     from reader.store import load_in_batches
 
-    papers = [Paper(key=f"k{i:04d}", title=f"Paper {i}", date=f"2025-01-{1 + i % 28:02d}")
-              for i in range(1234)]
+    papers = [
+        Paper(key=f"k{i:04d}", title=f"Paper {i}", date=f"2025-01-{1 + i % 28:02d}")
+        for i in range(1234)
+    ]
     path = tmp_path / "s.json"
     write_store(path, papers, {"built": "test"})
     chunks = list(load_in_batches(path, first=10, size=500))
