@@ -22,6 +22,7 @@ from typing import Any
 
 from textual import on
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
@@ -55,6 +56,8 @@ class ReaderApp(App[int]):
     CSS_PATH = [bundled_styles_dir() / "reader.tcss"]  # noqa: RUF012
     # A mode (not get_default_screen) so Textual loads MainScreen.CSS_PATH.
     MODES = {"main": MainScreen}  # noqa: RUF012
+    # Our own palette binding (Textual then adds no hidden one), so the footer lists it.
+    BINDINGS = [Binding("ctrl+p", "command_palette", "Palette", key_display="^p")]  # noqa: RUF012
     DEFAULT_MODE = "main"
 
     @dataclass
@@ -327,7 +330,7 @@ class ReaderApp(App[int]):
                 getattr(screen.paper_list, f"action_{key.action}"),
             )
         for key in SCREEN_KEYS:
-            if key.action == "saved_search_key":
+            if key.action == "saved_search_key" or key.action.startswith("app."):
                 continue
             yield SystemCommand(
                 f"{key.description} ({key.shown_keys})",

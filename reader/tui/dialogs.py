@@ -63,7 +63,6 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column()
         for key in ALL_KEYS:
             keys.add_row(Text(key.shown_keys), Text(key.help or key.description))
-        keys.add_row(Text("Ctrl+P"), Text("command palette: every action by name"))
         query = Table.grid(padding=(0, 2))
         query.add_column(style="bold green", no_wrap=True)
         query.add_column()

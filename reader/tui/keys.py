@@ -59,13 +59,13 @@ SCREEN_KEYS: tuple[Key, ...] = (
     Key("r", "toggle_read", "Read", help="toggle read (on the selection when there is one)"),
     Key("s", "toggle_star", "Star", help="toggle star (on the selection when there is one)"),
     Key("n", "edit_note", "Note", help="edit the note inline; saved when you leave the box"),
-    Key("e", "edit_note_external", "$EDITOR", "e", help="edit the note in $EDITOR"),
+    Key("e", "edit_note_external", "Editor", help="edit the note in $EDITOR"),
     Key("t", "edit_tags", "Tags", help="add or remove tags (+name -name)"),
-    Key("y", "copy_link", "Copy link", help="copy the paper's link (OSC 52, works over SSH)"),
-    Key("o", "open_link", "Open link", help="open the paper's link in a browser"),
-    Key("u", "next_unread", "Next unread"),
+    Key("y", "copy_link", "Copy", help="copy the paper's link (OSC 52, works over SSH)"),
+    Key("o", "open_link", "Browser", help="open the paper's link in a browser"),
+    Key("u", "next_unread", "Unread"),
     Key("f", "toggle_filters", "Filters"),
-    Key("V", "select_all", "Select shown", "V", help="select every paper shown (again: clear)"),
+    Key("V", "select_all", "Select all", "V", help="select every paper shown (again: clear)"),
     Key("x", "export", "Export", help="export the selection, or everything shown"),
     Key("z", "undo", "Undo", help="undo the last state change of this session"),
     Key("S", "save_search", "Save search", "S", footer=False, help="name the current query"),
@@ -78,6 +78,13 @@ SCREEN_KEYS: tuple[Key, ...] = (
         help="recall saved search 1-9",
     ),
     Key("q", "quit", "Quit"),
+    Key(
+        "ctrl+p",
+        "app.command_palette",
+        "Palette",
+        "^p",
+        help="command palette: every action by name",
+    ),
 )
 
 ALL_KEYS = LIST_KEYS + SCREEN_KEYS
@@ -87,6 +94,8 @@ def screen_bindings() -> list[Binding]:
     """The main screen's bindings (digits get one binding each, passing the number)."""
     bindings = []
     for key in SCREEN_KEYS:
+        if key.action.startswith("app."):
+            continue  # bound on the app (see ReaderApp.BINDINGS)
         if key.action == "saved_search_key":
             for digit in range(1, 10):
                 bindings.append(

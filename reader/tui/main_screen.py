@@ -87,11 +87,14 @@ class MainScreen(TriageActions, Screen):
                     yield ProgressBar(id="loading-bar", show_eta=False)
                 yield PaperList(id="papers")
             yield DetailPane(id="detail")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._apply_classes()
         self.paper_list.border_title = Text("Papers")
+        self.detail.border_title = Text("Paper")
+        self.detail.border_subtitle = Text("n note · e editor · y copy link · Esc back")
+        self.filters.border_title = Text("Filters")
         self.paper_list.focus()
         self._layout_for(self.size.width)
         self.call_after_refresh(self.app.screen_ready)
@@ -198,7 +201,10 @@ class MainScreen(TriageActions, Screen):
         self.still_loading = False
         plist.placeholder = "No papers match." if papers else "The store is empty."
         self.filters.set_categories(categories)
-        plist.set_rows(list(rows))
+        rows = list(rows)
+        # Still on the first row: stay on the first row of the date order (the batches came
+        # in store order, which is not always by date); else keep the paper the user is on.
+        plist.set_rows(rows, keep=rows[0] if rows and plist.cursor == 0 else None)
         self._update_title()
 
     def show_failure(self, message: str) -> None:
