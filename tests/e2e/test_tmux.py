@@ -191,3 +191,19 @@ def test_changes_from_the_cli_show_in_the_running_app(
     terminal.wait_for(lambda s: "★" in s, "the star made by the CLI", timeout=5)
     terminal.keys("q")
     assert _wait_exit(rc) == 0
+
+
+def test_e_hands_the_terminal_to_the_editor_and_saves_the_note(
+    terminal: Terminal, db: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "from the editor\\n" >> "$1"\n')
+    editor.chmod(0o755)
+    env["EDITOR"] = str(editor)
+    rc = _launch(terminal, db, tmp_path, 100, 30)
+    terminal.keys("e")
+    terminal.wait_for(lambda s: "✎" in s, "the note mark after the editor ran")
+    terminal.keys("q")
+    assert _wait_exit(rc) == 0
+    papers = json.loads(_run_reader(env, "--db", str(db), "list", "--json").stdout)
+    assert papers[0]["note"] == "from the editor"

@@ -230,3 +230,19 @@ def test_search_box_keeps_letters_out_of_the_triage_keys(app: ReaderApp, state_d
         assert app.is_running
 
     drive(app, scenario)
+
+
+def test_t_on_a_selection_tags_every_selected_paper(app: ReaderApp, state_dir: Path) -> None:
+    async def scenario(pilot: Pilot) -> None:
+        plist = app.main.paper_list
+        await press(pilot, "space", "space", "space")
+        chosen = [app.papers[plist.rows[r]] for r in range(3)]
+        await press(pilot, "t")
+        await pilot.press(*"batch")
+        await press(pilot, "enter")
+        assert all(saved(state_dir, p).tags == ("batch",) for p in chosen)
+        assert not saved(state_dir, app.papers[plist.rows[3]]).tags
+        await press(pilot, "z")
+        assert not any(saved(state_dir, p).tags for p in chosen)
+
+    drive(app, scenario)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Checkbox, Input, OptionList, Select, Static
 
 from reader.query import SearchIndex, parse_query, run_query
 from reader.state import StateChange, StateStore
@@ -192,5 +192,26 @@ def test_saved_searches_from_another_process_appear_and_can_be_chosen(
         assert main.paper_list.rows == [0]
         await press(pilot, "1")
         assert main.paper_list.rows == _expected(app, "has:code")
+
+    drive(app, scenario)
+
+
+def test_saved_search_list_in_the_filter_pane_recalls_and_deletes(
+    app: ReaderApp, state_dir: Path
+) -> None:
+    StateStore(state_dir).save_search("audio", "audio")
+
+    async def scenario(pilot: Pilot) -> None:
+        main = app.main
+        saved = main.query_one("#saved", OptionList)
+        assert saved.option_count == 1
+        saved.focus()
+        await press(pilot, "down", "enter")
+        assert main.query_one("#search", Input).value == "audio"
+        assert app.focused is main.paper_list  # choosing a search moves to the results
+        saved.focus()
+        await press(pilot, "delete")
+        assert StateStore(state_dir).load().searches == {}
+        assert saved.option_count == 0
 
     drive(app, scenario)
