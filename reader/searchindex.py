@@ -85,6 +85,7 @@ class SearchIndex:
         self._ab_index: TokenIndex | None = None
         self._builder: threading.Thread | None = None
         self._build_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._runs = 0
 
     def __len__(self) -> int:
@@ -98,7 +99,11 @@ class SearchIndex:
     def build_word_indexes(self, *, background: bool = False) -> None:
         """Build the identity, title, author and abstract indexes (idempotent, thread-safe)."""
         if background:
-            with self._build_lock:
+            # Never wait on _build_lock here: a build already running (e.g. the app's loader
+            # thread) holds it for seconds, and a search must scan meanwhile, not freeze.
+            if self._ab_index is not None or self._build_lock.locked():
+                return
+            with self._start_lock:
                 if self._builder is None and self._ab_index is None:
                     self._builder = threading.Thread(
                         target=self.build_word_indexes, name="reader-search-index", daemon=True

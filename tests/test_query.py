@@ -460,3 +460,27 @@ def test_larger_collection_counts(
     assert sorted(found) == expected
     dated = [papers[i].date for i in run_query(parse_query(""), index, state_of) if papers[i].date]
     assert dated == sorted(dated, reverse=True)
+
+
+def test_search_scans_instead_of_waiting_for_a_running_build() -> None:
+    """A build in progress elsewhere (the app's loader thread) must not block a search."""
+    import threading
+
+    papers = synthetic(4000)
+    index = SearchIndex(papers)
+    expected = run_query(parse_query("diffusion"), SearchIndex(papers), state_of)
+    index._build_lock.acquire()  # what a long build running in another thread looks like
+    try:
+        results: list[list[int]] = []
+        searches = threading.Thread(
+            target=lambda: results.extend(
+                run_query(parse_query(q), index, state_of) for q in ("diffusion",) * 3
+            )
+        )
+        searches.start()
+        searches.join(timeout=30)
+        assert not searches.is_alive(), "a search waited for the word-index build"
+        assert results[0] == expected
+        assert not index.word_indexes_ready
+    finally:
+        index._build_lock.release()
