@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import webbrowser
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +35,7 @@ from reader.tui.main_screen import MainScreen
 from reader.tui.session import Session
 
 POLL_SECONDS = 1.0
+GIL_WAIT = 3.0  # s the loader waits for a paint before going on regardless
 
 
 def newest_first(papers: Sequence[Paper]) -> list[int]:
@@ -98,6 +99,8 @@ class ReaderApp(App[int]):
         self.papers: list[Paper] = []
         self._screen_is_ready = False
         self._held_messages: list[Message] = []
+        self._screen_drawn = threading.Event()
+        self._all_drawn = threading.Event()
 
     @property
     def main(self) -> MainScreen:
@@ -118,6 +121,7 @@ class ReaderApp(App[int]):
         held, self._held_messages = self._held_messages, []
         for message in held:
             self._show(message)
+        self.call_after_refresh(self._screen_drawn.set)
 
     # -- loading (thread) ------------------------------------------------------------------
 
@@ -148,6 +152,9 @@ class ReaderApp(App[int]):
             for batch in batches:
                 papers.extend(batch)
                 self.post_message(self.Batch(papers, len(papers), max(total, len(papers))))
+                # A CPU-bound thread slows the event loop badly (GIL convoy): read the rest
+                # only once the first rows are on screen.
+                self._screen_drawn.wait(timeout=GIL_WAIT)
         except (
             Exception
         ) as exc:  # StoreError, BuildError, StateError, OSError: say it, keep running
@@ -155,6 +162,7 @@ class ReaderApp(App[int]):
             return
         categories = sorted({p.category for p in papers if p.category})
         self.post_message(self.Loaded(papers, newest_first(papers), categories))
+        self._all_drawn.wait(timeout=GIL_WAIT)  # the whole list on screen before indexing
         from reader.query import SearchIndex
 
         index = SearchIndex(papers)
@@ -189,6 +197,7 @@ class ReaderApp(App[int]):
         elif isinstance(message, self.Loaded):
             self.papers = message.papers
             main.show_papers(message.papers, message.rows, message.categories)
+            self.call_after_refresh(self._all_drawn.set)
             for warning in getattr(self.session.user, "warnings", ()):
                 self.notify(
                     str(warning), title="State", severity="warning", timeout=10, markup=False
@@ -294,6 +303,8 @@ class ReaderApp(App[int]):
         self.run_worker(partial(self._open_in_browser, url), thread=True, group="browser")
 
     def _open_in_browser(self, url: str) -> None:
+        import webbrowser
+
         try:
             opened = webbrowser.open(url, new=2)
         except webbrowser.Error:

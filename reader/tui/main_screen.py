@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -24,7 +25,6 @@ from textual.widgets import Footer, Label, ProgressBar
 
 from reader.models import Paper
 from reader.paths import bundled_styles_dir
-from reader.query import QueryError, parse_query, run_query
 from reader.text import inert_text
 from reader.tui.actions import TriageActions
 from reader.tui.detail import DetailPane
@@ -34,6 +34,13 @@ from reader.tui.paper_list import PaperList
 
 WIDE_COLUMNS = 120
 DETAIL_DELAY = 0.15  # s of no typing before the detail follows the top result
+
+
+def query_module() -> Any:
+    """reader.query, imported on first use (rapidfuzz and the index code: not at startup)."""
+    import reader.query
+
+    return reader.query
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +243,8 @@ class MainScreen(TriageActions, Screen):
         spec: FilterSpec = self.filters.spec
         text = spec.query_text()
         try:
-            query = parse_query(text)
-        except QueryError as exc:
+            query = query_module().parse_query(text)
+        except query_module().QueryError as exc:
             self.filters.set_message(
                 f"{exc.message} (column {exc.position + 1}); showing the last good result"
             )
@@ -268,7 +275,7 @@ class MainScreen(TriageActions, Screen):
                     self._searching = False
                     return
             try:
-                rows = run_query(
+                rows = query_module().run_query(
                     request.query, self.index, self.app.session.state_of, sort=request.sort
                 )
             except Exception as exc:  # a bug in a search must not wedge every later search
