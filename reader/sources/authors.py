@@ -25,9 +25,12 @@ _PARTICLES = frozenset(
     }
 )  # fmt: skip
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?\s*$", re.IGNORECASE)
-#: A surname prefix before an inner capital is short: Le|Cun, De|Vries, Mc|Donald, Mac|Kay.
-#: A longer run before it (Report|Chen, Step|Fun) is a word glued to a name.
-MAX_NAME_PREFIX = 3
+#: Surname prefixes that take an inner capital: Le|Cun, De|Vries, Mc|Donald, Mac|Kay.  Any
+#: other run before an inner capital (Report|Chen, Step|Fun, DEs|Yeeun) is a title word
+#: glued to a name.
+NAME_PREFIXES = frozenset(
+    {"mc", "mac", "o", "d", "l", "de", "di", "da", "du", "la", "le", "van", "von", "st", "fitz"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +57,11 @@ def _token_ok(token: str, allow_internal_caps: bool) -> bool:
 
 
 def _inner_capitals_ok(part: str) -> bool:
-    """Each run before an inner capital is a short surname prefix (LeCun, McDonald, DeLaCruz)."""
+    """Each run before an inner capital is a surname prefix (LeCun, McDonald, DeLaCruz)."""
     start = 0
     for index in range(1, len(part)):
         if part[index].isupper():
-            if index - start > MAX_NAME_PREFIX:
+            if part[start:index].casefold() not in NAME_PREFIXES:
                 return False
             start = index
     return True
@@ -67,10 +70,10 @@ def _inner_capitals_ok(part: str) -> bool:
 def is_person_name(name: str) -> bool:
     """Does ``name`` read as one person's name (1-4 name-like tokens, no digits)?
 
-    Free internal capitals are allowed only in the first token (`StepFun`); later tokens may
-    have them only after a short surname prefix (`LeCun`, `McDonald`, `DeVries`), so a title
-    word glued to a name (`ReportChen Hu`) or a garbled name (`Bin StepFun`) is refused;
-    `Jean-Pierre` and `O'Neil` pass.
+    Free internal capitals are allowed only in a one-word name (`StepFun`); a person's name
+    may have them only after a surname prefix (`LeCun`, `McDonald`, `DeVries`), so a title
+    word glued to a name (`ReportChen Hu`, `ODEsYeeun Seong`) or a garbled name
+    (`Bin StepFun`) is refused; `Jean-Pierre` and `O'Neil` pass.
     """
     if not name or len(name) > MAX_NAME_CHARS:
         return False
@@ -80,7 +83,10 @@ def is_person_name(name: str) -> bool:
         return False
     if not any(t[:1].isupper() for t in tokens):
         return False
-    return all(_token_ok(token, index == 0) for index, token in enumerate(tokens))
+    # Free inner capitals only for a one-word name (an organisation: StepFun, DeepMind);
+    # in a person's name they mean a title word glued on (`ODEsYeeun Seong`).
+    single = len(tokens) == 1
+    return all(_token_ok(token, single) for token in tokens)
 
 
 def is_clean_author_list(authors: tuple[str, ...] | list[str]) -> bool:

@@ -74,6 +74,14 @@ from reader.sources.authors import (
             False,
         ),
         ("Scaling It UpMaria DeVries, Ian MacKay et al.", "Scaling It Up", "Maria DeVries", True),
+        # A title ending in capitals: the split is before the name, not inside "ODEs".
+        (
+            "Learning Dynamics with Latent Neural ODEsYeeun Seong, Minjun Kim et al.",
+            "Learning Dynamics with Latent Neural ODEs",
+            "Yeeun Seong",
+            True,
+        ),
+        ("Benchmarks for LLMsAnna Smith", "Benchmarks for LLMs", "Anna Smith", False),
     ],
 )
 def test_split_title_authors(line: str, title: str, first: str, truncated: bool) -> None:
