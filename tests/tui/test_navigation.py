@@ -144,3 +144,49 @@ def test_clicking_a_row_moves_the_cursor_and_double_click_opens(app: ReaderApp, 
         assert saved(state_dir, paper).read
 
     drive(app, scenario)
+
+
+def test_a_missing_store_is_built_from_the_seeds_with_progress(tmp_path, state_store) -> None:
+    from reader.tui.app import make_app
+    from tests.tui.conftest import SEEDS
+
+    db = tmp_path / "new" / "papers.json"
+    app = make_app(db, state_store, seeds=[SEEDS])
+    stages: list[str] = []
+
+    async def scenario(pilot: Pilot) -> None:
+        assert db.exists()
+        assert len(app.main.paper_list.rows) == 30
+        assert not app.main.has_class("-loading")
+
+    from reader.tui.main_screen import MainScreen
+
+    show_progress = MainScreen.show_progress
+
+    def recording(self, stage: str, done: int, total: int) -> None:
+        stages.append(stage)
+        show_progress(self, stage, done, total)
+
+    MainScreen.show_progress = recording
+    try:
+        drive(app, scenario)
+    finally:
+        MainScreen.show_progress = show_progress
+    assert stages, "the build showed no progress"
+
+
+def test_an_unreadable_store_is_reported_and_the_app_keeps_running(tmp_path, state_store) -> None:
+    from reader.tui.app import make_app
+
+    db = tmp_path / "broken.json"
+    db.write_text("this is not a store")
+    app = make_app(db, state_store)
+
+    async def scenario(pilot: Pilot) -> None:
+        assert app.is_running
+        assert str(db) in app.main.paper_list.placeholder
+        assert any(n.severity == "error" for n in app._notifications)
+        await press(pilot, "j", "s", "slash", "x")  # nothing to act on: no crash
+        assert app.is_running
+
+    drive(app, scenario)
