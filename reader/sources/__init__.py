@@ -155,6 +155,11 @@ def parse_listing(
         return ParseResult(
             file, None, [], [ParseIssue(file, 1, f"cannot read: {exc.strerror or exc}", "error")]
         )
+    return parse_bytes(data, file, options)
+
+
+def parse_bytes(data: bytes, file: str, options: ParseOptions | None = None) -> ParseResult:
+    """Decode and parse a listing's raw bytes (a file's or a download's)."""
     text, issues = decode_listing(data, file)
     if text is None:
         return ParseResult(file, None, [], issues)

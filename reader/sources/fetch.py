@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 
 from reader.models import ParseIssue, ParseResult
-from reader.sources import ParseOptions, decode_listing, parse_text
+from reader.sources import ParseOptions, parse_bytes
 
 #: A listing is at most tens of megabytes; refuse to fill memory with anything larger.
 MAX_FETCH_BYTES = 256 << 20
@@ -114,10 +114,4 @@ def fetch_listing(
         data = fetch_url(url, timeout=timeout)
     except FetchError as exc:
         return ParseResult(url, None, [], [ParseIssue(url, 0, exc.reason, "error")])
-    text, issues = decode_listing(data, url)
-    if text is None:
-        return ParseResult(url, None, [], issues)
-    result = parse_text(text, url, options)
-    if issues:
-        return ParseResult(result.file, result.layout, result.records, issues + result.issues)
-    return result
+    return parse_bytes(data, url, options)
