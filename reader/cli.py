@@ -35,21 +35,27 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Every command takes --db FILE (or READER_DB) to choose the store.",
     )
     parser.add_argument("--version", action="version", version=f"reader {__version__}")
-    parser.add_argument("--db", metavar="FILE", help="the store file (default: READER_DB "
-                        "or the user data dir)")
+    parser.add_argument(
+        "--db", metavar="FILE", help="the store file (default: READER_DB or the user data dir)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     build = sub.add_parser("build", help="build the store from listing files (replaces it)")
-    build.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: "
-                       "the bundled seeds)")
-    build.add_argument("--as-of", metavar="YYYY-MM-DD", help="the listing date for dates "
-                       "given without a year")
+    build.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the bundled seeds)"
+    )
+    build.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", help="the listing date for dates given without a year"
+    )
 
     imp = sub.add_parser("import", help="merge more listings, BibTeX, Atom/RSS or JSON exports")
     imp.add_argument("paths", nargs="+", metavar="PATH|URL")
     imp.add_argument("--as-of", metavar="YYYY-MM-DD")
-    imp.add_argument("--with-state", action="store_true",
-                     help="also restore read/starred/notes/tags from a reader JSON export")
+    imp.add_argument(
+        "--with-state",
+        action="store_true",
+        help="also restore read/starred/notes/tags from a reader JSON export",
+    )
 
     lst = sub.add_parser("list", help="one line a paper; QUERY uses the search language")
     lst.add_argument("query", nargs="*", metavar="QUERY")
@@ -82,14 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="export papers matching QUERY")
     export.add_argument("query", nargs="*", metavar="QUERY")
-    export.add_argument("--format", "-f", required=True,
-                        choices=("bibtex", "markdown", "csv", "json", "jsonl"))
+    export.add_argument(
+        "--format", "-f", required=True, choices=("bibtex", "markdown", "csv", "json", "jsonl")
+    )
     export.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     export.add_argument("--sort", choices=("newest", "oldest", "title", "relevance"))
 
     searches = sub.add_parser("searches", help="list, save or delete saved searches")
-    searches.add_argument("action", nargs="?", choices=("list", "save", "delete"),
-                          default="list")
+    searches.add_argument("action", nargs="?", choices=("list", "save", "delete"), default="list")
     searches.add_argument("name", nargs="?")
     searches.add_argument("query", nargs="*")
 
@@ -114,7 +120,7 @@ def extract_db_option(argv: list[str]) -> tuple[list[str], str | None]:
             index += 2
             continue
         if token.startswith("--db="):
-            db = token[len("--db="):]
+            db = token[len("--db=") :]
             index += 1
             continue
         rest.append(token)
@@ -142,12 +148,12 @@ def split_query_tokens(
         token = argv[index]
         name = token.split("=", 1)[0]
         if token == "--":
-            query.extend(argv[index + 1:])
+            query.extend(argv[index + 1 :])
             break
         if name in flags or (name in takes_value and "=" in token):
             options.append(token)
         elif token in takes_value:
-            options.extend(argv[index:index + 2])
+            options.extend(argv[index : index + 2])
             index += 1
         else:
             query.append(token)

@@ -293,8 +293,12 @@ def cmd_mark(args: argparse.Namespace) -> int:
     store = open_store(args)
     papers = resolve_papers(store, args.keys)
     open_state().update_many([(paper, change) for paper in papers])
-    verb = {"star": "Starred", "unstar": "Unstarred", "read": "Marked read",
-            "unread": "Marked unread"}[args.command]
+    verb = {
+        "star": "Starred",
+        "unstar": "Unstarred",
+        "read": "Marked read",
+        "unread": "Marked unread",
+    }[args.command]
     print(f"{verb}: {len(papers)} paper{'s' if len(papers) != 1 else ''}.")
     return EXIT_OK
 
@@ -392,11 +396,11 @@ def open_app(args: argparse.Namespace) -> int:
             raise CommandError(f"no store at {path} (create it with: reader build --db {path})")
         seeds = [bundled_seeds_dir()]
     if not sys.stdin.isatty() or not sys.stdout.isatty():
-        raise CommandError("the app needs a terminal; use `reader list` or `reader show` "
-                           "in scripts", EXIT_USAGE)
+        raise CommandError(
+            "the app needs a terminal; use `reader list` or `reader show` in scripts", EXIT_USAGE
+        )
     from reader.tui.app import make_app
 
     app = make_app(path, open_state(), seeds=seeds)
     app.run()
     return int(app.return_code or 0)
-

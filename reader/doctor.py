@@ -39,9 +39,14 @@ def _check_store(db_path: Path, findings: list[Finding]):
     subject = f"store {db_path}"
     temps = _temp_files_next_to(db_path)
     if temps:
-        findings.append(Finding(subject, f"{len(temps)} temp file(s) left by an interrupted "
-                                f"write: {', '.join(p.name for p in temps)} (safe to delete)",
-                                True))
+        findings.append(
+            Finding(
+                subject,
+                f"{len(temps)} temp file(s) left by an interrupted "
+                f"write: {', '.join(p.name for p in temps)} (safe to delete)",
+                True,
+            )
+        )
     if not db_path.exists():
         findings.append(Finding(subject, "missing (run `reader build`)", True))
         return None
@@ -73,13 +78,24 @@ def _check_state(state_store, store, findings: list[Finding]) -> None:
     subject = f"state {path}"
     temps = _temp_files_next_to(path)
     if temps:
-        findings.append(Finding(subject, f"{len(temps)} temp file(s) left by an interrupted "
-                                f"save: {', '.join(p.name for p in temps)}", True))
+        findings.append(
+            Finding(
+                subject,
+                f"{len(temps)} temp file(s) left by an interrupted "
+                f"save: {', '.join(p.name for p in temps)}",
+                True,
+            )
+        )
     corrupt = sorted(path.parent.glob(path.name + ".corrupt-*"))
     if corrupt:
-        findings.append(Finding(subject, f"{len(corrupt)} corrupt copies moved aside earlier: "
-                                f"{', '.join(p.name for p in corrupt)} (inspect, then delete)",
-                                True))
+        findings.append(
+            Finding(
+                subject,
+                f"{len(corrupt)} corrupt copies moved aside earlier: "
+                f"{', '.join(p.name for p in corrupt)} (inspect, then delete)",
+                True,
+            )
+        )
     if _lock_is_held(path):
         findings.append(Finding(subject, "lock is held by another process (a running reader?)"))
     if not path.exists():
@@ -92,16 +108,25 @@ def _check_state(state_store, store, findings: list[Finding]) -> None:
         return
     for warning in state.warnings:
         findings.append(Finding(subject, warning, True))
-    findings.append(Finding(subject, f"{len(state.entries)} papers with marks, "
-                            f"{len(state.searches)} saved searches"))
+    findings.append(
+        Finding(
+            subject, f"{len(state.entries)} papers with marks, {len(state.searches)} saved searches"
+        )
+    )
     if store is None:
         return
     identities = store.alias_map()
     orphans = [key for key in state.entries if key not in identities]
     orphans = [key for key in orphans if not _matches_by_alias(state, key, identities)]
     if orphans:
-        findings.append(Finding(subject, f"{len(orphans)} marked papers match no paper in the "
-                                f"store (kept, not deleted): {', '.join(orphans[:10])}", True))
+        findings.append(
+            Finding(
+                subject,
+                f"{len(orphans)} marked papers match no paper in the "
+                f"store (kept, not deleted): {', '.join(orphans[:10])}",
+                True,
+            )
+        )
 
 
 def _matches_by_alias(state, key: str, identities: dict[str, str]) -> bool:

@@ -44,7 +44,9 @@ def restore_exported_state(paths: Sequence[str | Path], store, state_store) -> i
     changes = []
     for paper in store.papers:
         marks = next((exported[i] for i in paper.identities if i in exported), None)
-        if marks is None or not (marks["read"] or marks["starred"] or marks["note"] or marks["tags"]):
+        if marks is None or not (
+            marks["read"] or marks["starred"] or marks["note"] or marks["tags"]
+        ):
             continue  # an export lists every paper; only marked ones carry state to restore
         changes.append(
             (

@@ -72,14 +72,18 @@ def list_line(paper: Paper, state: PaperState) -> str:
 
 
 def _wrapped(text: str, width: int = 88, indent: str = "  ") -> list[str]:
-    return textwrap.wrap(display_text(text), width, initial_indent=indent,
-                         subsequent_indent=indent) or [indent]
+    return textwrap.wrap(
+        display_text(text), width, initial_indent=indent, subsequent_indent=indent
+    ) or [indent]
 
 
 def show_lines(paper: Paper, state: PaperState) -> list[str]:
     """One paper in full, for `reader show`."""
-    lines = [display_text(paper.title) + ("  (title derived from the abstract)"
-                                          if paper.title_derived else ""), ""]
+    lines = [
+        display_text(paper.title)
+        + ("  (title derived from the abstract)" if paper.title_derived else ""),
+        "",
+    ]
     authors = ", ".join(display_text(a) for a in paper.authors)
     if paper.authors_truncated:
         authors += " et al."
@@ -93,8 +97,13 @@ def show_lines(paper: Paper, state: PaperState) -> list[str]:
         ("DOI", display_text(paper.doi or "")),
     ]
     if paper.arxiv_id:
-        fields.append(("arXiv", f"{paper.arxiv_id}  {arxiv_abs_url(paper.arxiv_id)}  "
-                                f"{arxiv_pdf_url(paper.arxiv_id)}"))
+        fields.append(
+            (
+                "arXiv",
+                f"{paper.arxiv_id}  {arxiv_abs_url(paper.arxiv_id)}  "
+                f"{arxiv_pdf_url(paper.arxiv_id)}",
+            )
+        )
     fields.append(("Code", "yes" if paper.has_code else "no"))
     status = ["read" if state.read else "unread"]
     if state.starred:
