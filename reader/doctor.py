@@ -117,7 +117,9 @@ def _check_state(state_store, store, findings: list[Finding]) -> None:
         return
     identities = store.alias_map()
     orphans = [key for key in state.entries if key not in identities]
-    orphans = [key for key in orphans if not _matches_by_alias(state, key, identities)]
+    orphans = [
+        key for key in orphans if not any(a in identities for a in state.aliases_of(key))
+    ]
     if orphans:
         findings.append(
             Finding(
@@ -127,13 +129,6 @@ def _check_state(state_store, store, findings: list[Finding]) -> None:
                 True,
             )
         )
-
-
-def _matches_by_alias(state, key: str, identities: dict[str, str]) -> bool:
-    aliases = getattr(state, "aliases_of", None)
-    if aliases is None:
-        return False
-    return any(alias in identities for alias in aliases(key))
 
 
 def _temp_files_next_to(path: Path) -> list[Path]:

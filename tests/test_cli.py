@@ -269,3 +269,15 @@ def test_saved_searches(db: Path, capsys) -> None:
     assert code == 2 and "bad query" in err
     assert run(capsys, "searches", "delete", "todo", "--db", str(db))[0] == 0
     assert run(capsys, "searches", "--db", str(db))[1] == ""
+
+
+def test_doctor_reports_marks_whose_paper_is_gone(db: Path, tmp_path: Path, capsys) -> None:
+    only_003 = next(p for p in listed(capsys, db) if p["arxiv_id"] == "2406.00243")
+    assert run(capsys, "star", only_003["key"], "--db", str(db))[0] == 0
+    code, out, _ = run(capsys, "doctor", "--db", str(db))
+    assert code == 0, out
+    # Rebuild without the file that listed it: the star is kept, and doctor says so.
+    assert run(capsys, "build", str(SEEDS_DIR / "000_729da12e29e03aff.txt"), "--db", str(db))[0] == 0
+    code, out, _ = run(capsys, "doctor", "--db", str(db))
+    assert code == 1
+    assert "1 marked papers match no paper in the store (kept, not deleted)" in out
