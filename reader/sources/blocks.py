@@ -15,11 +15,12 @@ from reader.sources.authors import looks_like_author_line, parse_author_line
 from reader.sources.inline import (
     DateResolver,
     Header,
-    _skip_empty,
     find_urls,
     is_code_url,
     looks_like_prose,
     parse_header,
+    records_under_headers,
+    split_at_headers,
 )
 
 _COUNT = re.compile(r"\s*(\d{1,7})\s+(?:papers?|entries|results)\s*", re.IGNORECASE)
@@ -44,31 +45,15 @@ def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
     """Records from a blocks listing; missing fields are warnings naming the entry's line."""
     issues: list[ParseIssue] = []
     resolver = DateResolver(file, options)
-    entries: list[tuple[Header, list[tuple[int, str]]]] = []
-    current: tuple[Header, list[tuple[int, str]]] | None = None
+    preamble, entries = split_at_headers(text, resolver)
     count: tuple[int, int] | None = None
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
-            continue
-        header = parse_header(raw, number)
-        if header is not None:
-            current = (header, [])
-            entries.append(current)
-            resolver.headers.append(header)
-        elif current is None:
-            match = _COUNT.fullmatch(raw) if len(raw) < 40 else None
-            if match and count is None:
-                count = (number, int(match.group(1)))
-            else:
-                issues.append(ParseIssue(file, number, "text before the first entry skipped"))
+    for number, raw in preamble:
+        match = _COUNT.fullmatch(raw) if len(raw) < 40 else None
+        if match and count is None:
+            count = (number, int(match.group(1)))
         else:
-            current[1].append((number, raw.strip()))
-    dates = resolver.resolve(issues)
-    records = [
-        _record(header, body, file, dates.get(header.line), issues)
-        for header, body in entries
-        if body or _skip_empty(header, file, issues)
-    ]
+            issues.append(ParseIssue(file, number, "text before the first entry skipped"))
+    records = records_under_headers(entries, resolver, file, issues, _record)
     if count is not None and count[1] != len(records):
         issues.append(
             ParseIssue(

@@ -7,6 +7,7 @@ This module also holds the line primitives the other listing layouts share: the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reader.models import LAYOUT_INLINE, ParseIssue, ParseResult, Record, SourceRef
@@ -143,33 +144,56 @@ def detect(text: str) -> float:
     return 0.4 + 0.55 * coverage
 
 
-def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
-    """Records from an inline listing; a truncated entry is a warning, the rest still parses."""
-    issues: list[ParseIssue] = []
-    resolver = DateResolver(file, options)
-    entries: list[tuple[Header, list[tuple[int, str]]]] = []
-    current: tuple[Header, list[tuple[int, str]]] | None = None
-    skipped = False
+#: Non-blank lines as (line number, stripped text).
+Lines = list[tuple[int, str]]
+
+
+def split_at_headers(text: str, resolver: DateResolver) -> tuple[Lines, list[tuple[Header, Lines]]]:
+    """Group non-blank lines under the header line that starts each entry (layouts a and b).
+
+    Returns the lines before the first header (the layout decides what they may be) and the
+    entries; every header is also handed to `resolver` for the listing-year inference.
+    """
+    preamble: Lines = []
+    entries: list[tuple[Header, Lines]] = []
     for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         header = parse_header(raw, number)
         if header is not None:
-            current = (header, [])
-            entries.append(current)
+            entries.append((header, []))
             resolver.headers.append(header)
-        elif current is None:
-            if not skipped:
-                issues.append(ParseIssue(file, number, "text before the first header line skipped"))
-            skipped = True
+        elif entries:
+            entries[-1][1].append((number, raw.strip()))
         else:
-            current[1].append((number, raw.strip()))
+            preamble.append((number, raw))
+    return preamble, entries
+
+
+def records_under_headers(
+    entries: list[tuple[Header, Lines]],
+    resolver: DateResolver,
+    file: str,
+    issues: list[ParseIssue],
+    make_record: Callable[[Header, Lines, str, str | None, list[ParseIssue]], Record],
+) -> list[Record]:
+    """One record per entry with a body; a bare header is a warning, not a paper."""
     dates = resolver.resolve(issues)
-    records = [
-        _record(header, body, file, dates.get(header.line), issues)
+    return [
+        make_record(header, body, file, dates.get(header.line), issues)
         for header, body in entries
         if body or _skip_empty(header, file, issues)
     ]
+
+
+def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
+    """Records from an inline listing; a truncated entry is a warning, the rest still parses."""
+    issues: list[ParseIssue] = []
+    resolver = DateResolver(file, options)
+    preamble, entries = split_at_headers(text, resolver)
+    if preamble:
+        issues.append(ParseIssue(file, preamble[0][0], "text before the first header line skipped"))
+    records = records_under_headers(entries, resolver, file, issues, _record)
     return ParseResult(file, LAYOUT_INLINE, records, issues)
 
 
