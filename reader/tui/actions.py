@@ -72,6 +72,13 @@ class TriageActions:
         self.app.push_screen(HelpScreen())
 
     def action_search(self) -> None:
+        # `/` is a priority binding (focus must move before the keys typed after it are
+        # handed on); inside a text box it stays a character.
+        from textual.actions import SkipAction
+        from textual.widgets import Input, TextArea
+
+        if isinstance(self.app.focused, Input | TextArea):
+            raise SkipAction()
         if not self.show_filters:
             self._filters_auto = True
             self.show_filters = True
@@ -95,7 +102,7 @@ class TriageActions:
         focused = self.app.focused
         if self.detail.editing:
             # Leaving the editor saves the note; go back where `n` was pressed.
-            self._note_return.focus()
+            self.set_focus(self._note_return)
             if self._note_opened_detail:
                 self.detail_open = False
         elif focused is not None and self.filters in focused.ancestors_with_self:
@@ -104,7 +111,7 @@ class TriageActions:
             focused is not None and self.detail in focused.ancestors_with_self
         ):
             self.detail_open = False
-            self.paper_list.focus()
+            self.set_focus(self.paper_list)
         elif self.paper_list.selected:
             self.paper_list.set_selection(set())
         elif self.filters.spec != FilterSpec(sort=self.filters.spec.sort):

@@ -212,7 +212,9 @@ class FilterPane(VerticalScroll):
         self.post_message(self.Changed(self, spec))
 
     def focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # Focus at once, not after the next refresh: keys typed right after `/` are
+        # already queued and must reach the box, not the list (where `s` stars).
+        self.screen.set_focus(self.query_one("#search", Input))
 
     # -- events ----------------------------------------------------------------------------
 

@@ -21,6 +21,9 @@ class Key:
     label: str = ""
     footer: bool = True
     help: str = ""
+    #: Checked before the key reaches the focused widget, so the action's focus change is in
+    #: place for the keys typed right after it (see `action_search`).
+    priority: bool = False
 
     @property
     def shown_keys(self) -> str:
@@ -47,7 +50,14 @@ LIST_KEYS: tuple[Key, ...] = (
 #: Keys bound on the main screen (work wherever focus is, unless a text box takes them).
 SCREEN_KEYS: tuple[Key, ...] = (
     Key("question_mark", "help", "Help", "?"),
-    Key("slash", "search", "Search", "/", help="type a query; Enter moves to the results"),
+    Key(
+        "slash",
+        "search",
+        "Search",
+        "/",
+        help="type a query; Enter moves to the results",
+        priority=True,
+    ),
     Key("enter", "open", "Open", "⏎", help="show the detail and mark the paper read"),
     Key(
         "escape",
@@ -111,6 +121,7 @@ def screen_bindings() -> list[Binding]:
                 key.description,
                 show=key.footer,
                 key_display=key.label or None,
+                priority=key.priority,
             )
         )
     return bindings

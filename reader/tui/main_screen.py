@@ -153,7 +153,7 @@ class MainScreen(TriageActions, Screen):
     def watch_show_filters(self, shown: bool) -> None:
         self._apply_classes()
         if not shown and self.focused is not None and self.filters in self.focused.ancestors:
-            self.paper_list.focus()
+            self.set_focus(self.paper_list)
 
     def watch_detail_open(self, opened: bool) -> None:
         self._apply_classes()
@@ -163,7 +163,7 @@ class MainScreen(TriageActions, Screen):
             and self.focused is not None
             and self.detail in self.focused.ancestors_with_self
         ):
-            self.paper_list.focus()
+            self.set_focus(self.paper_list)
 
     def watch_loading(self) -> None:
         self._apply_classes()
@@ -364,7 +364,8 @@ class MainScreen(TriageActions, Screen):
         if self._filters_auto:
             self._filters_auto = False
             self.show_filters = False
-        self.paper_list.focus()
+        # At once: `Enter` then `s` typed together must star the result, not type an s.
+        self.set_focus(self.paper_list)
         if self._detail_timer is not None:
             self._detail_timer.stop()
             self._show_current_detail()

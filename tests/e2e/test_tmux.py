@@ -207,3 +207,21 @@ def test_e_hands_the_terminal_to_the_editor_and_saves_the_note(
     assert _wait_exit(rc) == 0
     papers = json.loads(_run_reader(env, "--db", str(db), "list", "--json").stdout)
     assert papers[0]["note"] == "from the editor"
+
+
+def test_search_typed_in_one_burst_reaches_the_box(
+    terminal: Terminal, db: Path, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`/step audio` sent at once (a fast typist, a paste): every character reaches the search
+    box, none reaches the list (where `s` would star and `t` would open tags)."""
+    rc = _launch(terminal, db, tmp_path, 80, 24)
+    terminal.tmux("send-keys", "-t", "e2e", "-l", "/step audio")
+    terminal.wait_for(lambda s: "Papers 2/30 · step audio" in s, "the search results")
+    listed = _run_reader(env, "list", "is:starred", "--json", "--db", str(db))
+    assert listed.returncode == 1 and json.loads(listed.stdout) == []
+    terminal.keys("Enter", "s")
+    terminal.wait_for(lambda s: "★" in s, "the star on the top result")
+    listed = _run_reader(env, "list", "is:starred", "--json", "--db", str(db))
+    assert [p["title"] for p in json.loads(listed.stdout)] == ["Step-Audio 2 Technical Report"]
+    terminal.keys("q")
+    assert _wait_exit(rc) == 0
