@@ -15,8 +15,7 @@ from reader.sources.authors import looks_like_author_line, parse_author_line
 from reader.sources.inline import (
     DateResolver,
     Header,
-    find_urls,
-    is_code_url,
+    header_record,
     looks_like_prose,
     parse_header,
     records_under_headers,
@@ -90,18 +89,15 @@ def _record(
         abstract = " ".join(rest)
     else:
         issues.append(ParseIssue(file, header.line, "entry has no abstract (truncated entry)"))
-    urls = tuple(find_urls(abstract or ""))
-    return Record(
-        source=SourceRef(file, header.line, LAYOUT_BLOCKS),
+    return header_record(
+        header,
+        SourceRef(file, header.line, LAYOUT_BLOCKS),
         title=title,
         title_own_line=title is not None,
         authors=authors,
-        authors_truncated=truncated,
+        truncated=truncated,
         affiliations=affiliations,
-        category=header.category,
         date=date,
-        has_code=header.has_code or any(is_code_url(u) for u in urls),
-        urls=urls,
         abstract=abstract,
     )
 

@@ -244,11 +244,38 @@ def _record(
                 issues.append(
                     ParseIssue(file, body[2][0], "extra lines after the abstract joined to it")
                 )
+    return header_record(
+        header,
+        source,
+        title=title,
+        title_own_line=False,
+        authors=authors,
+        truncated=truncated,
+        affiliations=affiliations,
+        date=date,
+        abstract=abstract,
+    )
+
+
+def header_record(
+    header: Header,
+    source: SourceRef,
+    *,
+    title: str | None,
+    title_own_line: bool,
+    authors: tuple[str, ...],
+    truncated: bool,
+    affiliations: tuple[str, ...],
+    date: str | None,
+    abstract: str | None,
+) -> Record:
+    """The record of a header-led entry (layouts a and b): category and `Code` from the
+    header, URLs from the abstract (a code-host URL also means has-code)."""
     urls = tuple(find_urls(abstract or ""))
     return Record(
         source=source,
         title=title,
-        title_own_line=False,
+        title_own_line=title_own_line,
         authors=authors,
         authors_truncated=truncated,
         affiliations=affiliations,
