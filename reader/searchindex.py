@@ -77,7 +77,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, int] = OrderedDict()
         self._title_order: list[int] | None = None
-        self._identities: dict[str, list[int]] | None = None
+        self._identities: dict[str, int | list[int]] | None = None
         self._categories: tuple[dict[str, int], dict[str, int]] | None = None
         self._scan_abstracts: list[str] | None = None
         self._ti_index: TokenIndex | None = None
@@ -116,9 +116,9 @@ class SearchIndex:
             n = self._n
             self._identities_map()
             self._category_bits()
-            self._ti_index = TokenIndex(n, enumerate(map(word_pieces, self._ti)), fuzzy=True)
-            self._au_index = TokenIndex(n, enumerate(map(word_pieces, self._au)), fuzzy=True)
-            self._ab_index = TokenIndex(n, enumerate(map(_abstract_tokens, self._pp)))
+            self._ti_index = TokenIndex.build(n, enumerate(map(word_pieces, self._ti)))
+            self._au_index = TokenIndex.build(n, enumerate(map(word_pieces, self._au)))
+            self._ab_index = TokenIndex.build(n, enumerate(map(_abstract_tokens, self._pp)))
             self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
 
     # ------------------------------------------------------------------ running
@@ -200,7 +200,7 @@ class SearchIndex:
             return hits | archive.get(value, 0) if "." not in value else hits
         if kind == "has":
             return bits_from_flags(bytes(map(bool, map(attrgetter(_HAS[value]), self._pp))))
-        hits = self._identities_map().get(value.lower(), [])  # id: and key:
+        hits = self._identity_positions(value)  # id: and key:
         if kind == "key":
             hits = [pos for pos in hits if value in self._pp[pos].identities]
         return bits_from_positions(hits, self._n)
@@ -214,15 +214,35 @@ class SearchIndex:
             )
         return self._categories
 
-    def _identities_map(self) -> dict[str, list[int]]:
+    def _identities_map(self) -> dict[str, int | list[int]]:
+        """Every identity (lower-cased key, alias, arXiv id) -> its position, or positions.
+
+        Nearly every identity names one paper, so the value is a bare position and the
+        strings are the papers' own (most are lower-case already): ~25 MB at 100k papers
+        where a list per identity and a lower-cased copy of each cost ~80 MB.
+        """
         if self._identities is None:
-            identities: dict[str, list[int]] = {}
+            identities: dict[str, int | list[int]] = {}
+            setdefault = identities.setdefault
             for pos, paper in enumerate(self._pp):
                 for ident in {paper.key, *paper.aliases, paper.arxiv_id or ""}:
-                    if ident:
-                        identities.setdefault(ident.lower(), []).append(pos)
+                    if not ident:
+                        continue
+                    if not ident.islower():
+                        ident = ident.lower()
+                    held = setdefault(ident, pos)
+                    if held == pos:
+                        continue
+                    if isinstance(held, int):
+                        identities[ident] = [held, pos]
+                    else:
+                        held.append(pos)
             self._identities = identities
         return self._identities
+
+    def _identity_positions(self, ident: str) -> list[int] | tuple[int, ...]:
+        held = self._identities_map().get(ident.lower(), ())
+        return (held,) if isinstance(held, int) else held
 
     def _apply_state_terms(
         self,
@@ -234,8 +254,7 @@ class SearchIndex:
         """Ask ``state_of`` only about papers still in the running (and marked, if known)."""
         asked = bits
         if marked is not None:
-            identities = self._identities_map()
-            spots = [pos for ident in marked for pos in identities.get(ident.lower(), ())]
+            spots = [pos for ident in marked for pos in self._identity_positions(ident)]
             asked &= bits_from_positions(spots, self._n)
         asked_at = positions(asked)
         states = list(map(state_of, map(self._pp.__getitem__, asked_at)))

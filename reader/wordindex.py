@@ -3,7 +3,8 @@
 A set of papers is a Python int whose bit ``p`` is paper position ``p``: AND, OR and NOT of
 100k papers are a few microseconds in C, and turning a bitset back into positions is a
 linear C pass (`positions`).  A `TokenIndex` maps every word of one field (titles, authors,
-abstracts) to the papers holding it; frequent words keep a bitset, rare ones an array.
+abstracts) to the papers holding it; frequent words keep a bitset, rare ones a run of
+positions in one flat array.
 Finding the words that *contain* a piece of a query is a scan of the small vocabulary
 string, never of the text itself, so a keystroke never reads 100 MB of abstracts.
 
@@ -14,11 +15,12 @@ of the folded field", which is what the scanning fallback in `reader.query` chec
 
 from __future__ import annotations
 
+import operator
 import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate, compress, repeat
 
 from rapidfuzz import fuzz, process
@@ -75,39 +77,99 @@ def _new_postings() -> array:
 
 
 class TokenIndex:
-    """One field's vocabulary and, for every token, the papers (positions) that hold it."""
+    """One field's vocabulary and, for every token, the papers (positions) that hold it.
+
+    Flat, so that 100k abstracts cost tens of megabytes rather than hundreds, and so the
+    whole index can be saved and read back as a few buffers (`regions`, `from_regions`):
+    the vocabulary is one newline-joined string, the postings one array of positions cut
+    by an offsets array.  Tokens held by many papers (at least ``n // 32``) keep a bitset
+    instead (packed little-endian bytes, ``(n + 7) // 8`` each), which is also smaller.
+    """
 
     def __init__(
-        self, n: int, token_sets: Iterable[tuple[int, Iterable[str]]], *, fuzzy: bool = False
+        self,
+        n: int,
+        blob: str,
+        starts: Sequence[int],
+        offsets: Sequence[int],
+        postings: Sequence[int],
+        dense_ids: Sequence[int],
+        dense_bytes: bytes | memoryview,
     ) -> None:
+        self.n = n
+        self._blob = blob
+        self._starts = starts
+        self._offsets = offsets
+        self._postings = postings
+        self._dense_slot = {token_id: slot for slot, token_id in enumerate(dense_ids)}
+        self._dense_bytes = dense_bytes
+        self._dense_cache: dict[int, int] = {}
+        self._buckets: dict[str, tuple[list[str], list[int]]] | None = None
+
+    @classmethod
+    def build(cls, n: int, token_sets: Iterable[tuple[int, Iterable[str]]]) -> TokenIndex:
+        """The index of N papers from (position, tokens) pairs, positions ascending."""
         postings: defaultdict[str, array] = defaultdict(_new_postings)
         get, add = postings.__getitem__, array.append
         for pos, tokens in token_sets:
-            deque(
-                map(add, map(get, tokens), repeat(pos)), maxlen=0
-            )  # all in C: no per-token bytecode
-        self.n = n
-        self.vocab: list[str] = sorted(postings)
-        dense = max(n // 32, 64)  # above this many papers a bitset is smaller than an array
-        # A bitset (int >= 0) for frequent tokens, ~position (int < 0) for a token in one
-        # paper only (most of the vocabulary), an array of positions for the rest.
-        self._postings: list[array | int] = [
-            bits_from_positions(p, n) if len(p) >= dense else ~p[0] if len(p) == 1 else p
-            for p in map(postings.__getitem__, self.vocab)
-        ]
-        del postings
-        self._blob = "\n".join(self.vocab) + "\n"
-        self._starts = array("L", accumulate((len(t) + 1 for t in self.vocab), initial=0))
-        self._buckets: dict[str, tuple[list[str], list[int]]] = {}
-        if fuzzy:
-            for token_id, token in enumerate(self.vocab):
-                if len(token) >= 4:
-                    words, ids = self._buckets.setdefault(token[0], ([], []))
-                    words.append(token)
-                    ids.append(token_id)
+            deque(map(add, map(get, tokens), repeat(pos)), maxlen=0)  # all in C
+        vocab = sorted(postings)
+        dense_from = max(n // 32, 64)  # above this many papers a bitset is the smaller form
+        flat, offsets, dense_ids = array("I"), array("Q", [0]), array("I")
+        dense_parts: list[bytes] = []
+        width = (n + 7) // 8
+        for token_id, token in enumerate(vocab):
+            found = postings.pop(token)  # freed as we go: the peak stays near one copy
+            if len(found) >= dense_from:
+                dense_ids.append(token_id)
+                dense_parts.append(bits_from_positions(found, n).to_bytes(width, "little"))
+            else:
+                flat.extend(found)
+            offsets.append(len(flat))
+        blob = "\n".join(vocab) + "\n"
+        starts = array("Q", accumulate((len(t) + 1 for t in vocab), initial=0))
+        return cls(n, blob, starts, offsets, flat, dense_ids, b"".join(dense_parts))
+
+    def regions(self) -> dict[str, bytes | memoryview]:
+        """The buffers `from_regions` reads back (native byte order)."""
+        return {
+            "blob": self._blob.encode(),
+            "starts": _as_bytes(self._starts, "Q"),
+            "offsets": _as_bytes(self._offsets, "Q"),
+            "postings": _as_bytes(self._postings, "I"),
+            "dense_ids": _as_bytes(array("I", self._dense_slot), "I"),
+            "dense_bytes": self._dense_bytes,
+        }
+
+    @classmethod
+    def from_regions(cls, n: int, regions: Mapping[str, memoryview]) -> TokenIndex:
+        """An index over buffers written by `regions`; ValueError when they do not fit."""
+        blob = bytes(regions["blob"]).decode()
+        starts = regions["starts"].cast("Q")
+        offsets = regions["offsets"].cast("Q")
+        postings = regions["postings"].cast("I")
+        dense_ids = regions["dense_ids"].cast("I")
+        dense_bytes = regions["dense_bytes"]
+        tokens = len(starts) - 1
+        if (
+            tokens < 0
+            or len(offsets) != tokens + 1
+            or starts[-1] != len(blob)
+            or blob.count("\n") != tokens
+            or offsets[-1] != len(postings)
+            or any(map(operator.gt, offsets, offsets[1:]))
+            or len(dense_bytes) != len(dense_ids) * ((n + 7) // 8)
+            or any(token_id >= tokens for token_id in dense_ids)
+            or (len(postings) and max(postings) >= n)
+        ):
+            raise ValueError("word index regions do not fit together")
+        return cls(n, blob, starts, offsets, postings, dense_ids, dense_bytes)
 
     def __len__(self) -> int:
-        return len(self.vocab)
+        return len(self._starts) - 1
+
+    def token(self, token_id: int) -> str:
+        return self._blob[self._starts[token_id] : self._starts[token_id + 1] - 1]
 
     def containing(self, piece: str) -> list[int]:
         """Ids of the tokens that contain ``piece``."""
@@ -117,13 +179,22 @@ class TokenIndex:
 
     def prefixed(self, piece: str) -> range:
         """Ids of the tokens that start with ``piece`` (a range: the vocabulary is sorted)."""
-        return range(bisect_left(self.vocab, piece), bisect_left(self.vocab, piece + _LAST))
+        ids = range(len(self))
+        return range(
+            bisect_left(ids, piece, key=self.token),
+            bisect_left(ids, piece + _LAST, key=self.token),
+        )
 
     def similar(self, piece: str, cutoff: float) -> list[int]:
-        """Ids of tokens within a typo or two of ``piece`` (same first letter, fuzz.ratio).
-
-        Only for an index built with ``fuzzy=True``.
-        """
+        """Ids of tokens within a typo or two of ``piece`` (same first letter, fuzz.ratio)."""
+        if self._buckets is None:
+            buckets: dict[str, tuple[list[str], list[int]]] = {}
+            for token_id, token in enumerate(self._blob.split("\n")[:-1]):
+                if len(token) >= 4:
+                    words, ids = buckets.setdefault(token[0], ([], []))
+                    words.append(token)
+                    ids.append(token_id)
+            self._buckets = buckets
         words, ids = self._buckets.get(piece[:1], ((), ()))
         found = process.extract(piece, words, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
         return [ids[i] for _, _, i in found]
@@ -132,17 +203,35 @@ class TokenIndex:
         """The papers holding any of the given tokens."""
         acc = 0
         flags: bytearray | None = None
+        offsets, postings = self._offsets, self._postings
         for token_id in token_ids:
-            postings = self._postings[token_id]
-            if isinstance(postings, int) and postings >= 0:
-                acc |= postings
+            slot = self._dense_slot.get(token_id)
+            if slot is not None:
+                acc |= self._dense_bits(token_id, slot)
                 continue
+            start, end = offsets[token_id], offsets[token_id + 1]
             if flags is None:
                 flags = bytearray(self.n)
-            if isinstance(postings, int):
-                flags[~postings] = 1
+            if end - start == 1:
+                flags[postings[start]] = 1
             else:
-                deque(map(flags.__setitem__, postings, repeat(1)), maxlen=0)
+                deque(map(flags.__setitem__, postings[start:end], repeat(1)), maxlen=0)
         if flags is not None:
             acc |= bits_from_flags(flags)
         return acc
+
+    def _dense_bits(self, token_id: int, slot: int) -> int:
+        bits = self._dense_cache.get(token_id)
+        if bits is None:
+            width = (self.n + 7) // 8
+            chunk = self._dense_bytes[slot * width : (slot + 1) * width]
+            bits = self._dense_cache[token_id] = int.from_bytes(chunk, "little")
+        return bits
+
+
+def _as_bytes(values: Sequence[int], typecode: str) -> bytes | memoryview:
+    if isinstance(values, memoryview):
+        return values.cast("B")
+    if isinstance(values, array) and values.typecode == typecode:
+        return memoryview(values).cast("B")
+    return memoryview(array(typecode, values)).cast("B")
