@@ -25,6 +25,7 @@ from tinydb.storages import Storage
 
 from reader.atomicfile import atomic_write_bytes, atomic_write_chunks, remove_stale_temps
 from reader.models import Paper, SourceRef
+from reader.stored_abstracts import AbstractShelf, StoredPaper, shelve
 
 SCHEMA_VERSION = 1
 PAPERS_TABLE = "papers"
@@ -142,6 +143,8 @@ _FIELD_ORDER = (
 #: if models.Paper ever changes shape, Paper.from_dict is used instead.
 _FAST_PATH = tuple(f.name for f in dataclasses.fields(Paper)) == _FIELD_ORDER
 _EMPTY_PROVENANCE: dict[str, int] = {}
+_SET_ABSTRACT = Paper.__dict__["abstract"].__set__
+_SET_VERSIONS = Paper.__dict__["abstract_versions"].__set__
 
 
 class _Decoder:
@@ -151,8 +154,9 @@ class _Decoder:
     than the frozen dataclass __init__, which matters 100,000 times per launch.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, shelf: AbstractShelf | None = None) -> None:
         self.path = path
+        self.shelf = shelf
         self.provenances: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
         self.setters = [getattr(Paper, name).__set__ for name in _FIELD_ORDER]
         self.source_setters = [
@@ -169,26 +173,43 @@ class _Decoder:
             cached = self.provenances[items] = dict(items)
         return cached
 
-    def paper(self, doc_id: str, doc: Any) -> Paper:
+    def paper(self, doc_id: str, doc: Any, place: int = 0) -> Paper:
+        """The Paper of DOC; a StoredPaper reading its abstracts at PLACE when shelved."""
         if not isinstance(doc, dict) or not isinstance(doc.get("key"), str):
             raise StoreError(f"{self.path}: paper document {doc_id} is not an object with a 'key'")
         try:
-            return self._paper(doc) if _FAST_PATH else Paper.from_dict(doc)
+            if not _FAST_PATH:
+                return Paper.from_dict(doc)
+            return self._paper(doc) if self.shelf is None else self._stored_paper(doc, place)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise StoreError(
                 f"{self.path}: paper document {doc_id} is malformed ({exc!r})"
             ) from None
 
     def _paper(self, doc: dict[str, Any]) -> Paper:
-        get = doc.get
-        share = sys.intern  # one copy of each repeated string; C speed, freed when unused
-        new = object.__new__
-        abstract = get("abstract") or ""
-        versions = get("abstract_versions")
+        paper = object.__new__(Paper)
+        self._fill(paper, doc)
+        abstract = doc.get("abstract") or ""
+        versions = doc.get("abstract_versions")
         if versions is None:
             versions = (abstract,) if abstract else ()
         else:
             versions = tuple(abstract if v == abstract else v for v in versions)
+        _SET_ABSTRACT(paper, abstract)
+        _SET_VERSIONS(paper, versions)
+        return paper
+
+    def _stored_paper(self, doc: dict[str, Any], place: int) -> Paper:
+        paper = object.__new__(StoredPaper)
+        self._fill(paper, doc)
+        shelve(paper, self.shelf, place)
+        return paper
+
+    def _fill(self, paper: Paper, doc: dict[str, Any]) -> None:
+        """Every slot but the abstracts."""
+        get = doc.get
+        share = sys.intern  # one copy of each repeated string; C speed, freed when unused
+        new = object.__new__
         set_file, set_line, set_layout = self.source_setters
         sources = []
         for source in get("sources") or ():
@@ -202,10 +223,9 @@ class _Decoder:
         (
             set_key, set_aliases, set_title, set_title_derived, set_authors,
             set_authors_truncated, set_affiliations, set_category, set_date, set_updated,
-            set_arxiv_id, set_doi, set_has_code, set_urls, set_comments, set_abstract,
-            set_abstract_versions, set_sources, set_provenance,
+            set_arxiv_id, set_doi, set_has_code, set_urls, set_comments, _abstract,
+            _versions, set_sources, set_provenance,
         ) = self.setters  # fmt: skip
-        paper = new(Paper)
         set_key(paper, doc["key"])
         set_aliases(paper, tuple(get("aliases") or ()))
         set_title(paper, get("title") or "")
@@ -221,11 +241,8 @@ class _Decoder:
         set_has_code(paper, bool(get("has_code", False)))
         set_urls(paper, tuple(get("urls") or ()))
         set_comments(paper, tuple(get("comments") or ()))
-        set_abstract(paper, abstract)
-        set_abstract_versions(paper, versions)
         set_sources(paper, tuple(sources))
         set_provenance(paper, self.provenance(get("provenance")))
-        return paper
 
 
 def _check_meta(path: Path, meta_table: Any) -> dict[str, Any]:
@@ -263,13 +280,17 @@ class _NotFramed(Exception):
     """The file is not in write_store's one-paper-a-line layout (read it whole instead)."""
 
 
-def _framed_batches(path: Path, handle: Any, *, first: int, size: int) -> Iterator[Any]:
+def _framed_batches(
+    path: Path, handle: Any, *, first: int, size: int, shelf: AbstractShelf | None = None
+) -> Iterator[Any]:
     """Yield the meta dict, then lists of Papers (`first` of them, then `size` at a time).
 
-    Raises _NotFramed when the layout is not ours; the caller decides whether that is an
-    error (papers already handed out) or a reason to parse the file whole.
+    With a SHELF (the same file), the papers are StoredPapers that read their abstracts
+    back from it.  Raises _NotFramed when the layout is not ours; the caller decides
+    whether that is an error (papers already handed out) or a reason to parse the file whole.
     """
     line = handle.readline()
+    offset = len(line)
     if not (line.startswith(_HEAD) and line.endswith(_HEAD_END)):
         raise _NotFramed
     try:
@@ -277,7 +298,8 @@ def _framed_batches(path: Path, handle: Any, *, first: int, size: int) -> Iterat
     except orjson.JSONDecodeError:
         raise _NotFramed from None
     yield _check_meta(path, {"1": meta_doc})
-    decoder = _Decoder(path)
+    decoder = _Decoder(path, shelf)
+    place = AbstractShelf.place
     batch: list[Paper] = []
     limit = first
     loads = orjson.loads
@@ -288,11 +310,15 @@ def _framed_batches(path: Path, handle: Any, *, first: int, size: int) -> Iterat
         prefix = b'"%d":' % expected
         if not line.startswith(prefix) or (last and not line.endswith(b"\n")):
             raise _NotFramed
+        end = len(line) - (1 if last else 2)
         try:
-            doc = loads(memoryview(line)[len(prefix) : len(line) - (1 if last else 2)])
+            doc = loads(memoryview(line)[len(prefix) : end])
         except orjson.JSONDecodeError:
             raise _NotFramed from None
-        batch.append(decoder.paper(str(expected), doc))
+        batch.append(
+            decoder.paper(str(expected), doc, place(offset + len(prefix), end - len(prefix)))
+        )
+        offset += len(line)
         if len(batch) >= limit:
             yield batch
             batch, limit = [], size
@@ -306,20 +332,25 @@ def _framed_batches(path: Path, handle: Any, *, first: int, size: int) -> Iterat
         yield batch
 
 
-def load_in_batches(path: Path, *, first: int = 500, size: int = 20_000) -> Iterator[Any]:
+def load_in_batches(
+    path: Path, *, first: int = 500, size: int = 20_000, abstracts_on_disk: bool = True
+) -> Iterator[Any]:
     """Open the store a piece at a time, for a first paint before the whole store is read.
 
     Yields the meta dict (its ``paper_count`` says how many papers are coming), then lists
-    of Papers in store order (newest first, as `build_store` writes them).  A file not in
-    write_store's layout comes as one list.  Raises StoreError like `Store.open`, also when
-    the file turns out damaged after some papers were handed out.
+    of Papers in store order (newest first, as `build_store` writes them).  With
+    ``abstracts_on_disk`` (the app's way) they are `StoredPaper`s whose abstracts stay in
+    the file until read: 135 MB less at 100k papers.  A file not in write_store's layout
+    comes as one list of plain Papers.  Raises StoreError like `Store.open`, also when the
+    file turns out damaged after some papers were handed out.
     """
     path = Path(path)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # as in Store.open: no cycles here, and full passes would triple the time
     try:
         with _open_for_read(path) as handle:
-            batches = _framed_batches(path, handle, first=first, size=size)
+            shelf = AbstractShelf(path, os.dup(handle.fileno())) if abstracts_on_disk else None
+            batches = _framed_batches(path, handle, first=first, size=size, shelf=shelf)
             try:
                 yield next(batches)
             except _NotFramed:

@@ -341,3 +341,47 @@ def test_load_in_batches_reports_a_damaged_file(tmp_path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError, match=r"s\.json"):
         list(load_in_batches(path, first=5, size=5))
+
+
+def test_app_loading_keeps_abstracts_on_disk_and_reads_them_back(tmp_path: Path) -> None:
+    import dataclasses
+
+    from reader.store import load_in_batches
+    from reader.stored_abstracts import StoredPaper
+
+    papers = [
+        Paper(key="k1", title="One", abstract="Naïve $\\alpha$ abstract", date="2025-01-02"),
+        Paper(
+            key="k2",
+            title="Two",
+            abstract="Revised text.",
+            abstract_versions=("Revised text.", 'Older text, "quoted"\nover lines.'),
+            date="2025-01-01",
+        ),
+        Paper(key="k3", title="No abstract"),
+    ]
+    path = tmp_path / "s.json"
+    write_store(path, papers, {})
+    loaded = [p for batch in list(load_in_batches(path, first=1))[1:] for p in batch]
+    assert all(isinstance(p, StoredPaper) for p in loaded)
+    assert [p.abstract for p in loaded] == [p.abstract for p in papers]
+    assert [p.abstract_versions for p in loaded] == [p.abstract_versions for p in papers]
+    assert loaded == papers and papers == loaded
+    assert [p.to_dict() for p in loaded] == [p.to_dict() for p in papers]
+
+    # A rebuild replacing the file while the app is open changes nothing it reads.
+    write_store(path, [dataclasses.replace(papers[1], abstract="Other.")], {})
+    assert loaded[1].abstract == "Revised text."
+    changed = dataclasses.replace(loaded[1], title="Renamed")
+    assert (changed.title, changed.abstract_versions) == ("Renamed", papers[1].abstract_versions)
+
+
+def test_plain_opening_holds_abstracts_in_memory(tmp_path: Path) -> None:
+    from reader.store import load_in_batches
+    from reader.stored_abstracts import StoredPaper
+
+    path = tmp_path / "s.json"
+    write_store(path, [Paper(key="k1", title="One", abstract="Text.")], {})
+    loaded = list(load_in_batches(path, abstracts_on_disk=False))[1]
+    assert type(loaded[0]) is Paper and loaded[0].abstract == "Text."
+    assert not any(isinstance(p, StoredPaper) for p in Store.open(path).papers)
