@@ -7,6 +7,7 @@ the word indexes (`reader.wordindex`), or from scanning while those are being bu
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import re
 import threading
@@ -15,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress, repeat
 from operator import attrgetter
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -30,6 +32,7 @@ from reader.wordindex import (
     positions,
     word_pieces,
 )
+from reader.wordindex_file import load_word_indexes, save_word_indexes
 
 if TYPE_CHECKING:
     from reader.query import Query, Term
@@ -60,8 +63,18 @@ class SearchIndex:
     results by scanning, only slower and without typo tolerance.
     """
 
-    def __init__(self, papers: Sequence[Paper]) -> None:
+    def __init__(
+        self,
+        papers: Sequence[Paper],
+        *,
+        words_file: Path | None = None,
+        store_stamp: str | None = None,
+    ) -> None:
+        """PAPERS in store order; WORDS_FILE keeps the word indexes of the store version
+        STORE_STAMP (`reader.wordindex_file`), read back instead of rebuilt when it fits."""
         self.papers: list[Paper] = list(papers)
+        self._words_file = words_file if store_stamp else None
+        self._store_stamp = store_stamp or ""
         n = self._n = len(self.papers)
         dates = [p.date or "" for p in self.papers]
         self._index_of: list[int] = sorted(range(n), key=dates.__getitem__, reverse=True)
@@ -116,10 +129,28 @@ class SearchIndex:
             n = self._n
             self._identities_map()
             self._category_bits()
-            self._ti_index = TokenIndex.build(n, enumerate(map(word_pieces, self._ti)))
-            self._au_index = TokenIndex.build(n, enumerate(map(word_pieces, self._au)))
-            self._ab_index = TokenIndex.build(n, enumerate(map(_abstract_tokens, self._pp)))
+            saved = None
+            if self._words_file is not None:
+                saved = load_word_indexes(self._words_file, self._store_stamp, n)
+            if saved is None:
+                saved = {
+                    "ti": TokenIndex.build(n, enumerate(map(word_pieces, self._ti))),
+                    "au": TokenIndex.build(n, enumerate(map(word_pieces, self._au))),
+                    "ab": TokenIndex.build(n, enumerate(map(_abstract_tokens, self._pp))),
+                }
+                self._save_word_indexes(saved)
+            saved["ti"].prepare_typo_search()  # else the first 5-letter word pays for it
+            saved["au"].prepare_typo_search()
+            self._ti_index, self._au_index = saved["ti"], saved["au"]
+            self._ab_index = saved["ab"]
             self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
+
+    def _save_word_indexes(self, indexes: dict[str, TokenIndex]) -> None:
+        """Keep the indexes for the next launch; a cache, so a failure only costs time."""
+        if self._words_file is None:
+            return
+        with contextlib.suppress(OSError):
+            save_word_indexes(self._words_file, self._store_stamp, self._n, indexes)
 
     # ------------------------------------------------------------------ running
 

@@ -26,6 +26,7 @@ from tinydb.storages import Storage
 from reader.atomicfile import atomic_write_bytes, atomic_write_chunks, remove_stale_temps
 from reader.models import Paper, SourceRef
 from reader.stored_abstracts import AbstractShelf, StoredPaper, shelve
+from reader.wordindex_file import file_stamp
 
 SCHEMA_VERSION = 1
 PAPERS_TABLE = "papers"
@@ -337,7 +338,8 @@ def load_in_batches(
 ) -> Iterator[Any]:
     """Open the store a piece at a time, for a first paint before the whole store is read.
 
-    Yields the meta dict (its ``paper_count`` says how many papers are coming), then lists
+    Yields the meta dict (its ``paper_count`` says how many papers are coming, and
+    ``file_stamp`` which version of the file this is), then lists
     of Papers in store order (newest first, as `build_store` writes them).  With
     ``abstracts_on_disk`` (the app's way) they are `StoredPaper`s whose abstracts stay in
     the file until read: 135 MB less at 100k papers.  A file not in write_store's layout
@@ -351,11 +353,12 @@ def load_in_batches(
         with _open_for_read(path) as handle:
             shelf = AbstractShelf(path, os.dup(handle.fileno())) if abstracts_on_disk else None
             batches = _framed_batches(path, handle, first=first, size=size, shelf=shelf)
+            stamp = {"file_stamp": file_stamp(handle.fileno())}
             try:
-                yield next(batches)
+                yield {**next(batches), **stamp}
             except _NotFramed:
                 meta, papers = _read_full(path, handle)
-                yield meta
+                yield {**meta, **stamp}
                 yield papers
                 return
             try:

@@ -185,8 +185,8 @@ class TokenIndex:
             bisect_left(ids, piece + _LAST, key=self.token),
         )
 
-    def similar(self, piece: str, cutoff: float) -> list[int]:
-        """Ids of tokens within a typo or two of ``piece`` (same first letter, fuzz.ratio)."""
+    def prepare_typo_search(self) -> None:
+        """Group the tokens by first letter for `similar` (a fraction of a second at 100k)."""
         if self._buckets is None:
             buckets: dict[str, tuple[list[str], list[int]]] = {}
             for token_id, token in enumerate(self._blob.split("\n")[:-1]):
@@ -195,6 +195,11 @@ class TokenIndex:
                     words.append(token)
                     ids.append(token_id)
             self._buckets = buckets
+
+    def similar(self, piece: str, cutoff: float) -> list[int]:
+        """Ids of tokens within a typo or two of ``piece`` (same first letter, fuzz.ratio)."""
+        self.prepare_typo_search()
+        assert self._buckets is not None
         words, ids = self._buckets.get(piece[:1], ((), ()))
         found = process.extract(piece, words, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
         return [ids[i] for _, _, i in found]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from reader.merge import merge_records
 from reader.models import EMPTY_STATE, Paper, PaperState
 from reader.query import SORT_KEYS, QueryError, SearchIndex, parse_query, run_query
 from reader.sources import ParseOptions, parse_listing
+from reader.wordindex import TokenIndex
 
 from .conftest import SEEDS_DIR
 
@@ -86,10 +88,20 @@ def state_of(paper: Paper) -> PaperState:
     return STATES.get(paper.key, EMPTY_STATE)
 
 
-@pytest.fixture(params=["scanning", "indexed"])
-def index(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[SearchIndex]:
+@pytest.fixture(params=["scanning", "indexed", "saved"])
+def index(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[SearchIndex]:
     built = SearchIndex(PAPERS)
     if request.param == "indexed":
+        built.build_word_indexes()
+        assert built.word_indexes_ready
+    elif request.param == "saved":  # built, written beside the store, read back
+        words = tmp_path / "store.json.words"
+        SearchIndex(PAPERS, words_file=words, store_stamp="v1").build_word_indexes()
+        assert words.exists()
+        built = SearchIndex(PAPERS, words_file=words, store_stamp="v1")
+        monkeypatch.setattr(TokenIndex, "build", None)  # reading back, never rebuilding
         built.build_word_indexes()
         assert built.word_indexes_ready
     else:
