@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
+from types import MappingProxyType
 
 from rapidfuzz import fuzz
 
@@ -21,50 +23,67 @@ from reader.identities import normalise_text, paper_identities
 from reader.models import LAYOUT_INLINE, LAYOUT_STORE, Paper, Record, SourceRef
 from reader.sources.authors import is_clean_author_list
 
-_SORT_FIELDS = ("title", "abstract", "arxiv_id", "date", "updated", "category", "doi")
-_FACT_FIELDS = (
-    *("authors", "authors_truncated", "affiliations", "category", "date", "updated"),
-    *("arxiv_id", "doi", "has_code", "urls", "comments"),
-)
+_SOURCE_ORDER = attrgetter("file", "line", "layout")
+_SORT_KEY = attrgetter("sort_key")
+_NO_PROVENANCE: Mapping[str, int] = MappingProxyType({})
 
 
-@dataclass
+@dataclass(slots=True)
 class MergeItem:
-    """A record, or a stored paper re-entering the merge, with its normalised forms.
-
-    The merge fills ``norm_title`` and ``norm_abstracts`` once, before clustering.
-    """
+    """A record, or a stored paper re-entering the merge, with its texts normalised once."""
 
     sources: tuple[SourceRef, ...]
     fields: dict[str, object]
     title: str | None
     own_line: bool
     abstracts: tuple[str, ...]
+    norm_title: str
+    norm_abstracts: tuple[str, ...]
+    sort_key: tuple
     key: str | None = None
     aliases: tuple[str, ...] = ()
-    provenance: Mapping[str, int] = field(default_factory=dict)
-    sort_key: tuple = ()
-    norm_title: str = ""
-    norm_abstracts: tuple[str, ...] = ()
+    provenance: Mapping[str, int] = field(default_factory=lambda: _NO_PROVENANCE)
 
     def source_for(self, name: str) -> SourceRef:
         index = self.provenance.get(name, 0)
         return self.sources[index if 0 <= index < len(self.sources) else 0]
 
 
+def _fact_fields(r: Record | Paper) -> dict[str, object]:
+    return {
+        "authors": r.authors,
+        "authors_truncated": r.authors_truncated,
+        "affiliations": r.affiliations,
+        "category": r.category,
+        "date": r.date,
+        "updated": r.updated,
+        "arxiv_id": r.arxiv_id,
+        "doi": r.doi,
+        "has_code": r.has_code,
+        "urls": r.urls,
+        "comments": r.comments,
+    }
+
+
 def item_from_record(record: Record) -> MergeItem:
     """RECORD as an item; its sort key orders by source and content, never by input order."""
-    values = {name: getattr(record, name) for name in _FACT_FIELDS}
+    source = record.source
+    title = record.title.strip() or None if record.title else None
+    abstract = record.abstract
+    abstracts = (abstract,) if abstract and abstract.strip() else ()
     return MergeItem(
-        sources=(record.source,),
-        fields=values,
-        title=record.title.strip() if record.title and record.title.strip() else None,
+        sources=(source,),
+        fields=_fact_fields(record),
+        title=title,
         own_line=record.title_own_line,
-        abstracts=(record.abstract,) if record.abstract and record.abstract.strip() else (),
+        abstracts=abstracts,
+        norm_title=normalise_text(title) if title else "",
+        norm_abstracts=(normalise_text(abstract),) if abstracts else (),  # type: ignore[arg-type]
         sort_key=(
             0,
-            (record.source.file, record.source.line, record.source.layout),
-            tuple(getattr(record, name) or "" for name in _SORT_FIELDS),
+            *(source.file, source.line, source.layout),
+            *(record.title or "", abstract or "", record.arxiv_id or "", record.date or ""),
+            *(record.updated or "", record.category or "", record.doi or ""),
             record.authors,
         ),
     )
@@ -73,21 +92,23 @@ def item_from_record(record: Record) -> MergeItem:
 def item_from_paper(paper: Paper) -> MergeItem:
     """A stored PAPER as an item: a derived title is dropped (a real one may now win), and
     its key and aliases come along so the merge can keep them."""
-    values = {name: getattr(paper, name) for name in _FACT_FIELDS}
     sources = paper.sources or (SourceRef(f"store:{paper.key}", 1, LAYOUT_STORE),)
+    title = None if paper.title_derived or not paper.title else paper.title
+    abstracts = tuple(dict.fromkeys(v for v in (paper.abstract, *paper.abstract_versions) if v))
     item = MergeItem(
         sources=sources,
-        fields=values,
-        title=None if paper.title_derived or not paper.title else paper.title,
+        fields=_fact_fields(paper),
+        title=title,
         own_line=False,
-        abstracts=tuple(v for v in (paper.abstract, *paper.abstract_versions) if v),
+        abstracts=abstracts,
+        norm_title=normalise_text(title) if title else "",
+        norm_abstracts=tuple(normalise_text(a) for a in abstracts),
+        sort_key=(1, tuple(_SOURCE_ORDER(s) for s in sources), (paper.key,)),
         key=paper.key,
         aliases=paper.aliases,
         provenance=paper.provenance,
-        sort_key=(1, tuple((s.file, s.line, s.layout) for s in sources), (paper.key,)),
     )
     item.own_line = item.source_for("title").layout != LAYOUT_INLINE
-    item.abstracts = tuple(dict.fromkeys(item.abstracts))
     return item
 
 
@@ -99,34 +120,37 @@ def _vote(values: Iterable[str]) -> str | None:
     return min(counts, key=lambda v: (-counts[v], v))
 
 
-def _names_key(authors: Sequence[str]) -> tuple[str, ...]:
-    return tuple(normalise_text(a) for a in authors)
-
-
 def _pick_authors(members: list[MergeItem]) -> MergeItem | None:
     """Clean over garbled, then agreeing with the other lists, then complete, then longer."""
     lists = [m for m in members if m.fields["authors"]]
     if len(lists) < 2:
         return lists[0] if lists else None
-    keys = [_names_key(m.fields["authors"]) for m in lists]  # type: ignore[arg-type]
+    # Copies of one paper mostly repeat one author list: judge each distinct list once.
+    judged: dict[tuple[str, ...], tuple[bool, tuple[str, ...]]] = {}
+    for m in lists:
+        authors = tuple(m.fields["authors"])  # type: ignore[arg-type]
+        if authors not in judged:
+            names = tuple(normalise_text(a) for a in authors)
+            judged[authors] = (not is_clean_author_list(authors), names)
+    keys = Counter(judged[tuple(m.fields["authors"])][1] for m in lists)  # type: ignore[arg-type]
 
-    def agrees(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-        n = min(len(a), len(b))
-        return a[:n] == b[:n]
-
-    def rank(pos: int) -> tuple:
-        item = lists[pos]
-        authors = item.fields["authors"]
-        agreement = sum(1 for k in keys if agrees(k, keys[pos])) - 1
-        return (
-            not is_clean_author_list(authors),  # type: ignore[arg-type]
-            -agreement,
-            bool(item.fields["authors_truncated"]),
-            -len(authors),  # type: ignore[arg-type]
-            tuple(authors),  # type: ignore[arg-type]
+    def agreement(names: tuple[str, ...]) -> int:
+        return sum(
+            count for other, count in keys.items() if other[: len(names)] == names[: len(other)]
         )
 
-    return lists[min(range(len(lists)), key=rank)]
+    def rank(item: MergeItem) -> tuple:
+        authors = tuple(item.fields["authors"])  # type: ignore[arg-type]
+        garbled, names = judged[authors]
+        return (
+            garbled,
+            -agreement(names),
+            bool(item.fields["authors_truncated"]),
+            -len(authors),
+            authors,
+        )
+
+    return min(lists, key=rank)
 
 
 def _versions(members: list[MergeItem]) -> list[tuple[str, str, MergeItem]]:
@@ -171,14 +195,13 @@ def _union(members: list[MergeItem], name: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def build_paper(members: list[MergeItem]) -> tuple[Paper, list[str]]:
-    """One paper from a cluster, and its identities (primary first)."""
+def paper_fields(members: list[MergeItem]) -> tuple[dict[str, object], list[str]]:
+    """A cluster's paper as `Paper` keyword arguments (all but key and aliases, which the merge
+    assigns once every paper's identities are known), and its identities (primary first)."""
     if len(members) == 1 and len(members[0].sources) == 1 and len(members[0].abstracts) <= 1:
-        return _build_single(members[0])
-    members = sorted(members, key=lambda m: m.sort_key)
-    sources = sorted(
-        {s for m in members for s in m.sources}, key=lambda s: (s.file, s.line, s.layout)
-    )
+        return _single_fields(members[0])
+    members = sorted(members, key=_SORT_KEY)
+    sources = sorted({s for m in members for s in m.sources}, key=_SOURCE_ORDER)
     provenance: dict[str, int] = {}
 
     def note(name: str, item: MergeItem | None) -> None:
@@ -196,10 +219,10 @@ def build_paper(members: list[MergeItem]) -> tuple[Paper, list[str]]:
     abstract, _norm, abstract_item = versions[0] if versions else ("", "", None)
     note("abstract", abstract_item)
     if title_item is not None:
-        title, derived = title_item.title or "", False
+        title, norm_title, derived = title_item.title or "", title_item.norm_title, False
         note("title", title_item)
     else:
-        title, derived = _derived_title(abstract, sources[0]), True
+        title, norm_title, derived = _derived_title(abstract, sources[0]), "", True
     author_item = _pick_authors(members)
     note("authors", author_item)
     dated = [m for m in members if m.fields["date"]]
@@ -210,75 +233,85 @@ def build_paper(members: list[MergeItem]) -> tuple[Paper, list[str]]:
     arxiv_id = _vote(str(m.fields["arxiv_id"]) for m in members if m.fields["arxiv_id"])
     note("arxiv_id", next((m for m in members if m.fields["arxiv_id"] == arxiv_id), None))
     updates = [str(m.fields["updated"]) for m in members if m.fields["updated"]]
-    paper = Paper(
-        key="",
-        title=title,
-        title_derived=derived,
-        authors=tuple(author_item.fields["authors"]) if author_item else (),  # type: ignore[arg-type]
-        authors_truncated=bool(author_item.fields["authors_truncated"]) if author_item else False,
-        affiliations=_union(members, "affiliations"),
-        category=category,
-        date=str(date_item.fields["date"]) if date_item else None,
-        updated=max(updates) if updates else None,
-        arxiv_id=arxiv_id,
-        doi=_vote(str(m.fields["doi"]) for m in members if m.fields["doi"]),
-        has_code=any(bool(m.fields["has_code"]) for m in members),
-        urls=_union(members, "urls"),
-        comments=_union(members, "comments"),
-        abstract=abstract,
-        abstract_versions=tuple(text for text, _n, _i in versions),
-        sources=tuple(sources),
-        provenance=provenance,
-    )
+    fields = {
+        "title": title,
+        "title_derived": derived,
+        "authors": tuple(author_item.fields["authors"]) if author_item else (),  # type: ignore[arg-type]
+        "authors_truncated": bool(author_item.fields["authors_truncated"])
+        if author_item
+        else False,
+        "affiliations": _union(members, "affiliations"),
+        "category": category,
+        "date": str(date_item.fields["date"]) if date_item else None,
+        "updated": max(updates) if updates else None,
+        "arxiv_id": arxiv_id,
+        "doi": _vote(str(m.fields["doi"]) for m in members if m.fields["doi"]),
+        "has_code": any(bool(m.fields["has_code"]) for m in members),
+        "urls": _union(members, "urls"),
+        "comments": _union(members, "comments"),
+        "abstract": abstract,
+        "abstract_versions": tuple(text for text, _n, _i in versions),
+        "sources": tuple(sources),
+        "provenance": provenance,
+    }
     identities = paper_identities(
         not derived,
-        normalise_text(title),
+        norm_title,
         arxiv_id,
         [norm for _t, norm, _i in versions],
         [m.norm_title for m in titled],
         sources[0],
     )
-    return paper, identities
+    return fields, identities
 
 
-def _build_single(item: MergeItem) -> tuple[Paper, list[str]]:
+def _distinct(values: Sequence[str]) -> tuple[str, ...]:
+    if len(values) < 2 and type(values) is tuple:
+        return values
+    return tuple(dict.fromkeys(values))
+
+
+def _single_fields(item: MergeItem) -> tuple[dict[str, object], list[str]]:
     """The common case (a paper one listing named once), without the voting machinery."""
     f = item.fields
-    abstract = item.abstracts[0] if item.abstracts and item.norm_abstracts[0] else ""
-    title = item.title or _derived_title(abstract, item.sources[0])
-    provenance = {
-        name: 0
-        for name, value in (
-            ("title", item.title),
-            ("authors", f["authors"]),
-            ("date", f["date"]),
-            ("category", f["category"]),
-            ("abstract", abstract),
-            ("arxiv_id", f["arxiv_id"]),
-        )
-        if value
+    authors = f["authors"]
+    arxiv_id = f["arxiv_id"]
+    has_abstract = bool(item.abstracts and item.norm_abstracts[0])
+    abstract = item.abstracts[0] if has_abstract else ""
+    provenance = {}  # the same names, in the same order, as the general case's note()
+    if item.title:
+        provenance["title"] = 0
+    if authors:
+        provenance["authors"] = 0
+    if f["date"]:
+        provenance["date"] = 0
+    if f["category"]:
+        provenance["category"] = 0
+    if abstract:
+        provenance["abstract"] = 0
+    if arxiv_id:
+        provenance["arxiv_id"] = 0
+    fields = {
+        "title": item.title or _derived_title(abstract, item.sources[0]),
+        "title_derived": item.title is None,
+        "authors": tuple(authors),  # type: ignore[arg-type]
+        "authors_truncated": bool(f["authors_truncated"]) and bool(authors),
+        "affiliations": _distinct(f["affiliations"]),  # type: ignore[arg-type]
+        "category": f["category"],
+        "date": f["date"],
+        "updated": f["updated"],
+        "arxiv_id": arxiv_id,
+        "doi": f["doi"],
+        "has_code": bool(f["has_code"]),
+        "urls": _distinct(f["urls"]),  # type: ignore[arg-type]
+        "comments": _distinct(f["comments"]),  # type: ignore[arg-type]
+        "abstract": abstract,
+        "abstract_versions": (abstract,) if abstract else (),
+        "sources": item.sources,
+        "provenance": provenance,
     }
-    paper = Paper(
-        key="",
-        title=title,
-        title_derived=item.title is None,
-        authors=tuple(f["authors"]),  # type: ignore[arg-type]
-        authors_truncated=bool(f["authors_truncated"]) and bool(f["authors"]),
-        affiliations=tuple(dict.fromkeys(f["affiliations"])),  # type: ignore[arg-type]
-        category=f["category"],  # type: ignore[arg-type]
-        date=f["date"],  # type: ignore[arg-type]
-        updated=f["updated"],  # type: ignore[arg-type]
-        arxiv_id=f["arxiv_id"],  # type: ignore[arg-type]
-        doi=f["doi"],  # type: ignore[arg-type]
-        has_code=bool(f["has_code"]),
-        urls=tuple(dict.fromkeys(f["urls"])),  # type: ignore[arg-type]
-        comments=tuple(dict.fromkeys(f["comments"])),  # type: ignore[arg-type]
-        abstract=abstract,
-        abstract_versions=(abstract,) if abstract else (),
-        sources=item.sources,
-        provenance=provenance,
+    norms = (item.norm_abstracts[0],) if has_abstract else ()
+    identities = paper_identities(
+        item.title is not None, item.norm_title, arxiv_id, norms, (), item.sources[0]
     )
-    norm = item.norm_abstracts[0] if abstract else ""
-    return paper, paper_identities(
-        item.title is not None, item.norm_title, f["arxiv_id"], [norm], [], item.sources[0]
-    )
+    return fields, identities

@@ -19,7 +19,9 @@ IDENTITY_WORDS = 20
 
 _LATEX_ACCENT = re.compile(r"\\[^A-Za-z\s]|[{}$]")
 _NON_WORD = re.compile(r"[\W_]+")
-_ASCII_PUNCT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+#: ASCII letters and digits lowercased, everything else a space, as a bytes table: on the
+#: merge's abstracts bytes.translate+split is ~1.5x faster than casefold+str.translate+split.
+_ASCII_WORDS = bytes(ord(chr(i).lower()) if chr(i).isalnum() else 32 for i in range(256))
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
@@ -28,7 +30,7 @@ def normalise_text(text: str) -> str:
     if "\\" in text or "$" in text or "{" in text:
         text = _LATEX_ACCENT.sub("", text).replace("\\", " ")
     if text.isascii():  # fast path: most listing text
-        return " ".join(text.casefold().translate(_ASCII_PUNCT).split())
+        return b" ".join(text.encode("ascii").translate(_ASCII_WORDS).split()).decode("ascii")
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
@@ -53,11 +55,16 @@ def paper_identities(
         identities.append(f"arxiv:{arxiv_id}")
     for norm in norm_abstracts:
         if norm:
-            identities.append("abs:" + fingerprint(" ".join(norm[:600].split()[:IDENTITY_WORDS])))
-    identities.extend("title:" + fingerprint(t) for t in other_titles if t)
+            words = norm[:600].split(maxsplit=IDENTITY_WORDS)[:IDENTITY_WORDS]
+            identities.append("abs:" + fingerprint(" ".join(words)))
+    for t in other_titles:
+        if t:
+            identities.append("title:" + fingerprint(t))
     if not identities:
         identities.append(f"source:{first.file}:{first.line}")
-    return list(dict.fromkeys(identities))
+    if len(identities) > 1 and (other_titles or len(norm_abstracts) > 1):
+        return list(dict.fromkeys(identities))  # only these can repeat an identity
+    return identities
 
 
 def new_key(identity: str, taken: set[str], reserved: set[str]) -> str:

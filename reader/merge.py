@@ -13,15 +13,17 @@ field's value within a group and ``reader.identities`` says what a paper is know
 
 from __future__ import annotations
 
-import dataclasses
+import gc
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 
 from rapidfuzz import fuzz
 
-from reader.facts import MergeItem, build_paper, item_from_paper, item_from_record
-from reader.identities import new_key, normalise_text
+from reader.facts import MergeItem, item_from_paper, item_from_record, paper_fields
+from reader.identities import new_key
 from reader.models import Paper, ParseIssue, Record
 
 #: Abstract openings/closings shared by more items than this are re-blocked more finely.
@@ -40,46 +42,53 @@ class MergeResult:
 
 
 class _UnionFind:
-    """Union-find whose components never join two different arXiv ids."""
+    """Union-find whose components never join two different arXiv ids.
+
+    A component holds at most one id (a union that would bring a second is refused), so
+    each root keeps that id or None.
+    """
 
     def __init__(self, items: list[MergeItem]) -> None:
         self.parent = list(range(len(items)))
-        self.ids = [{i.fields["arxiv_id"]} - {None} for i in items]
+        self.ids: list[object] = [i.fields["arxiv_id"] or None for i in items]
 
     def find(self, a: int) -> int:
-        while self.parent[a] != a:
-            self.parent[a] = self.parent[self.parent[a]]
-            a = self.parent[a]
+        parent = self.parent
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
         return a
-
-    def conflict(self, a: int, b: int) -> bool:
-        ra, rb = self.find(a), self.find(b)
-        return bool(self.ids[ra] and self.ids[rb] and self.ids[ra] != self.ids[rb])
 
     def union(self, a: int, b: int) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        if self.conflict(ra, rb):
+        id_a, id_b = self.ids[ra], self.ids[rb]
+        if id_a and id_b and id_a != id_b:
             return False
-        ra, rb = min(ra, rb), max(ra, rb)
+        if rb < ra:
+            ra, rb = rb, ra
         self.parent[rb] = ra
-        self.ids[ra] |= self.ids[rb]
+        self.ids[ra] = id_a or id_b
         return True
 
 
 def _abstracts_match(a: MergeItem, b: MergeItem) -> bool:
     """Same paper by abstract: near-equal openings, or one a truncated copy of the other."""
-    for x in filter(None, a.norm_abstracts):
-        for y in filter(None, b.norm_abstracts):
-            short, long_ = sorted((x, y), key=len)
+    for x in a.norm_abstracts:
+        if not x:
+            continue
+        for y in b.norm_abstracts:
+            if not y:
+                continue
+            short, long_ = (y, x) if len(y) < len(x) else (x, y)
             if len(short) >= 80 and long_.startswith(short[: max(80, len(short) - 20)]):
                 return True
-            if fuzz.ratio(x[:PREFIX_CHARS], y[:PREFIX_CHARS]) < 90:
+            if fuzz.ratio(x[:PREFIX_CHARS], y[:PREFIX_CHARS], score_cutoff=90) < 90:
                 continue
             if not (a.norm_title and b.norm_title) or a.norm_title == b.norm_title:
                 return True
-            if fuzz.ratio(x, y) >= 90:  # differently titled: only near-identical abstracts
+            if fuzz.ratio(x, y, score_cutoff=90) >= 90:  # differently titled: near-identical only
                 return True
     return False
 
@@ -94,26 +103,31 @@ def _clearly_different(a: MergeItem, b: MergeItem) -> bool:
 
 def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]]:
     uf = _UnionFind(items)
-    by_id: dict[str, list[int]] = defaultdict(list)
+    find = uf.find
+    by_id: dict[object, list[int]] = defaultdict(list)
     by_title: dict[str, list[int]] = defaultdict(list)
     by_words: dict[str, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
-        if item.fields["arxiv_id"]:
-            by_id[str(item.fields["arxiv_id"])].append(index)
+        arxiv_id = uf.ids[index]
+        if arxiv_id:
+            by_id[str(arxiv_id)].append(index)
         if item.norm_title:
             by_title[item.norm_title].append(index)
         for text in item.norm_abstracts:
-            head = text[:300].split()[:OPENING_WORDS]
+            head = text[:300].split(maxsplit=OPENING_WORDS)[:OPENING_WORDS]
             if len(head) == OPENING_WORDS:
                 by_words["<" + " ".join(head)].append(index)
-                by_words[">" + " ".join(text[-300:].split()[-OPENING_WORDS:])].append(index)
+                tail = text[-300:].rsplit(maxsplit=OPENING_WORDS)[-OPENING_WORDS:]
+                by_words[">" + " ".join(tail)].append(index)
     for members in by_id.values():
         for other in members[1:]:
             uf.union(members[0], other)
     for members in by_title.values():
+        if len(members) < 2:
+            continue
         for pos, b in enumerate(members):
             for a in members[:pos]:
-                if uf.find(a) == uf.find(b) or _clearly_different(items[a], items[b]):
+                if find(a) == find(b) or _clearly_different(items[a], items[b]):
                     continue
                 if not uf.union(a, b):
                     src = items[b].sources[0]
@@ -127,12 +141,13 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
                         )
                     )
                     break
-    for key in sorted(by_words):
+    shared = sorted(key for key, members in by_words.items() if len(members) > 1)
+    for key in shared:
         for block in _fine_blocks(items, sorted(set(by_words[key]))):
             _match_block(items, block, uf)
     groups: dict[int, list[int]] = defaultdict(list)
     for index in range(len(items)):
-        groups[uf.find(index)].append(index)
+        groups[find(index)].append(index)
     return [groups[root] for root in sorted(groups)]
 
 
@@ -149,9 +164,11 @@ def _fine_blocks(items: list[MergeItem], members: list[int]) -> Iterable[list[in
 
 
 def _match_block(items: list[MergeItem], block: list[int], uf: _UnionFind) -> None:
+    find = uf.find
     for pos, b in enumerate(block):
+        item_b = items[b]
         for a in block[:pos]:
-            if uf.find(a) != uf.find(b) and _abstracts_match(items[a], items[b]):
+            if find(a) != find(b) and _abstracts_match(items[a], item_b):
                 uf.union(a, b)
 
 
@@ -162,39 +179,64 @@ def merge_records(
     known_keys: Mapping[str, str] | None = None,
 ) -> MergeResult:
     """Merge parsed records (and papers already stored) into one paper per real paper."""
+    # The merge allocates a few containers per record and frees almost none until it is
+    # done, and none of them form cycles: with the collector on, its full passes over the
+    # growing heap took half of a 100k-record merge.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _merge(records, existing, known_keys or {})
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _merge(
+    records: Sequence[Record], existing: Sequence[Paper], known: Mapping[str, str]
+) -> MergeResult:
     issues: list[ParseIssue] = []
     items = [item_from_record(r) for r in records] + [item_from_paper(p) for p in existing]
-    items.sort(key=lambda i: i.sort_key)
-    for item in items:
-        item.norm_title = normalise_text(item.title) if item.title else ""
-        item.norm_abstracts = tuple(normalise_text(a) for a in item.abstracts)
+    items.sort(key=attrgetter("sort_key"))
     clusters = _cluster(items, issues)
-    built = [(build_paper([items[i] for i in c]), [items[i] for i in c]) for c in clusters]
-    known = dict(known_keys or {})
-    identity_owners = Counter(ident for (_p, idents), _m in built for ident in idents)
-    order = sorted(
-        range(len(built)),
-        key=lambda n: (
-            built[n][0][1][0],
-            [(s.file, s.line, s.layout) for s in built[n][0][0].sources],
-        ),
-    )
-    taken: set[str] = set()
+    built = [paper_fields([items[i] for i in c]) for c in clusters]
+    identity_owners = Counter(chain.from_iterable(idents for _f, idents in built))
     reserved = set(known.values()) | {m.key for m in items if m.key}
+    taken: set[str] = set()
     papers: list[Paper] = []
-    for n in order:
-        (paper, identities), members = built[n]
+    for n in _key_order(built):
+        fields, identities = built[n]
         unique = [i for i in identities if identity_owners[i] == 1]
+        members = [items[i] for i in clusters[n]]
         old = {m.key for m in members if m.key} | {known[i] for i in unique if i in known}
-        old_aliases = {a for m in members for a in m.aliases}
-        free = sorted(k for k in old if k not in taken)
-        key = free[0] if free else new_key(identities[0], taken, reserved)
+        if old:
+            free = sorted(k for k in old if k not in taken)
+            key = free[0] if free else new_key(identities[0], taken, reserved)
+        else:
+            key = new_key(identities[0], taken, reserved)
         taken.add(key)
-        aliases = sorted((set(unique) | old | old_aliases) - {key})
-        papers.append(_replace_key(paper, key, tuple(aliases)))
-    papers.sort(key=lambda p: p.key)
+        aliases = set(unique) | old
+        for m in members:
+            aliases.update(m.aliases)
+        aliases.discard(key)
+        papers.append(Paper(key=key, aliases=tuple(sorted(aliases)), **fields))  # type: ignore[arg-type]
+    papers.sort(key=attrgetter("key"))
     return MergeResult(papers, len(items) - len(papers), issues)
 
 
-def _replace_key(paper: Paper, key: str, aliases: tuple[str, ...]) -> Paper:
-    return dataclasses.replace(paper, key=key, aliases=aliases)
+def _key_order(built: list[tuple[dict[str, object], list[str]]]) -> list[int]:
+    """Who claims a key first: by primary identity, ties by sources (content, not input)."""
+    primary = [identities[0] for _f, identities in built]
+    order = sorted(range(len(built)), key=primary.__getitem__)
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and primary[order[end]] == primary[order[start]]:
+            end += 1
+        if end - start > 1:
+            order[start:end] = sorted(order[start:end], key=lambda n: _source_key(built[n][0]))
+        start = end
+    return order
+
+
+def _source_key(fields: Mapping[str, object]) -> list[tuple[str, int, str]]:
+    return [(s.file, s.line, s.layout) for s in fields["sources"]]  # type: ignore[attr-defined]
