@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import operator
 import re
+import sys
 import threading
+from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +34,12 @@ from reader.wordindex import (
     positions,
     word_pieces,
 )
-from reader.wordindex_file import load_word_indexes, save_word_indexes
+from reader.wordindex_file import (
+    file_stamp,
+    load_word_indexes,
+    save_word_indexes,
+    word_index_path,
+)
 
 if TYPE_CHECKING:
     from reader.query import Query, Term
@@ -82,10 +89,17 @@ class SearchIndex:
         self._dated = n - dates.count("")
         self._ti = [fold_for_search(p.title) for p in self._pp]
         self._au = [fold_for_search(", ".join(p.authors)) for p in self._pp]
-        self._years = [int(d[:4]) if d[:4].isdigit() else 0 for d in sorted(dates, reverse=True)]
-        cats = [(p.category or "").casefold() for p in self._pp]
-        self._cat_short = [c.rsplit(".", 1)[-1] for c in cats]
-        self._cat_archive = [c.split(".", 1)[0] if "." in c else "" for c in cats]
+        years = (int(d[:4]) if d[:4].isdigit() else 0 for d in sorted(dates, reverse=True))
+        self._years = array("H", years)
+        # One string per distinct category, not two new ones per paper (~10 MB at 100k).
+        short: dict[str | None, str] = {}
+        archive: dict[str | None, str] = {}
+        for category in {p.category for p in self._pp}:
+            folded = (category or "").casefold()
+            short[category] = sys.intern(folded.rsplit(".", 1)[-1])
+            archive[category] = sys.intern(folded.split(".", 1)[0] if "." in folded else "")
+        self._cat_short = [short[p.category] for p in self._pp]
+        self._cat_archive = [archive[p.category] for p in self._pp]
         self._all = (1 << n) - 1
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, int] = OrderedDict()
@@ -126,31 +140,39 @@ class SearchIndex:
         with self._build_lock:
             if self._ab_index is not None:
                 return
-            n = self._n
             self._identities_map()
             self._category_bits()
-            saved = None
-            if self._words_file is not None:
-                saved = load_word_indexes(self._words_file, self._store_stamp, n)
-            if saved is None:
-                saved = {
-                    "ti": TokenIndex.build(n, enumerate(map(word_pieces, self._ti))),
-                    "au": TokenIndex.build(n, enumerate(map(word_pieces, self._au))),
-                    "ab": TokenIndex.build(n, enumerate(map(_abstract_tokens, self._pp))),
-                }
-                self._save_word_indexes(saved)
+            saved = self._word_indexes()
             saved["ti"].prepare_typo_search()  # else the first 5-letter word pays for it
             saved["au"].prepare_typo_search()
             self._ti_index, self._au_index = saved["ti"], saved["au"]
             self._ab_index = saved["ab"]
             self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
 
-    def _save_word_indexes(self, indexes: dict[str, TokenIndex]) -> None:
-        """Keep the indexes for the next launch; a cache, so a failure only costs time."""
-        if self._words_file is None:
-            return
-        with contextlib.suppress(OSError):
-            save_word_indexes(self._words_file, self._store_stamp, self._n, indexes)
+    def _word_indexes(self) -> dict[str, TokenIndex]:
+        """The saved word indexes when they fit the store, else new ones (then saved)."""
+        n = self._n
+        if self._words_file is not None:
+            saved = load_word_indexes(self._words_file, self._store_stamp, n)
+            if saved is not None:
+                return saved
+        built = {
+            "ti": TokenIndex.build(n, enumerate(map(word_pieces, self._ti))),
+            "au": TokenIndex.build(n, enumerate(map(word_pieces, self._au))),
+            "ab": TokenIndex.build(n, enumerate(map(_abstract_tokens, self._pp))),
+        }
+        if self._words_file is not None:  # a cache: failing to keep it only costs time
+            with contextlib.suppress(OSError):
+                save_word_indexes(self._words_file, self._store_stamp, n, built)
+        return built
+
+    @classmethod
+    def save_for_store(cls, db_path: Path, papers: Sequence[Paper]) -> None:
+        """Build and save the word indexes of the store just written at DB_PATH from the
+        same PAPERS in the same order, so the app's first launch reads them back."""
+        with open(db_path, "rb") as handle:
+            stamp = file_stamp(handle.fileno())
+        cls(papers, words_file=word_index_path(db_path), store_stamp=stamp)._word_indexes()
 
     # ------------------------------------------------------------------ running
 

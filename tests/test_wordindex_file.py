@@ -110,3 +110,19 @@ def test_an_unwritable_place_only_costs_a_rebuild(tmp_path: Path) -> None:
     )
     index.build_word_indexes()
     assert index.word_indexes_ready and _answers(index) == _answers(SearchIndex(PAPERS))
+
+
+def test_indexes_saved_at_build_time_are_read_back_at_launch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "papers.json"
+    write_store(db, PAPERS, {})
+    SearchIndex.save_for_store(db, PAPERS)
+    expected = _answers(SearchIndex(PAPERS))
+    monkeypatch.setattr(TokenIndex, "build", None)  # the launch must not rebuild them
+    batches = load_in_batches(db)
+    meta = next(batches)
+    papers = [p for batch in batches for p in batch]
+    index = SearchIndex(papers, words_file=word_index_path(db), store_stamp=meta["file_stamp"])
+    index.build_word_indexes()
+    assert _answers(index) == expected
