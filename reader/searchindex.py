@@ -49,6 +49,7 @@ __all__ = ["SearchIndex"]
 _CACHE_SIZE = 512
 _RANK_LIMIT = 3000  # fuzz-rank the best tier only when it is this small
 _BACKGROUND_FROM = 3000  # smaller collections build their word indexes at once
+_SAVED_WAIT = 10.0  # seconds a search waits for saved word indexes being read back
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _SHORT_TOKENS = frozenset(a + b for a in _ALNUM for b in ["", *_ALNUM])
 _STARRED, _READ, _NOTE, _TAGS = (attrgetter(a) for a in ("starred", "read", "note", "tags"))
@@ -82,6 +83,10 @@ class SearchIndex:
         self.papers: list[Paper] = list(papers)
         self._words_file = words_file if store_stamp else None
         self._store_stamp = store_stamp or ""
+        #: Set once saved word indexes were tried (or there are none to try).
+        self._saved_checked = threading.Event()
+        if self._words_file is None or not self._words_file.exists():
+            self._saved_checked.set()
         n = self._n = len(self.papers)
         dates = [p.date or "" for p in self.papers]
         self._index_of: list[int] = sorted(range(n), key=dates.__getitem__, reverse=True)
@@ -138,24 +143,28 @@ class SearchIndex:
                     self._builder.start()
             return
         with self._build_lock:
-            if self._ab_index is not None:
-                return
+            if self._ab_index is None:
+                saved = None
+                if self._words_file is not None:
+                    saved = load_word_indexes(self._words_file, self._store_stamp, self._n)
+                if saved is None:
+                    self._saved_checked.set()  # nothing to wait for: searches scan meanwhile
+                    saved = self._new_word_indexes()
+                self._take_word_indexes(saved)
             self._identities_map()
             self._category_bits()
-            saved = self._word_indexes()
-            saved["ti"].prepare_typo_search()  # else the first 5-letter word pays for it
-            saved["au"].prepare_typo_search()
-            self._ti_index, self._au_index = saved["ti"], saved["au"]
-            self._ab_index = saved["ab"]
-            self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
 
-    def _word_indexes(self) -> dict[str, TokenIndex]:
-        """The saved word indexes when they fit the store, else new ones (then saved)."""
+    def _take_word_indexes(self, indexes: dict[str, TokenIndex]) -> None:
+        indexes["ti"].prepare_typo_search()  # else the first 5-letter word pays for it
+        indexes["au"].prepare_typo_search()
+        self._ti_index, self._au_index = indexes["ti"], indexes["au"]
+        self._ab_index = indexes["ab"]
+        self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
+        self._saved_checked.set()
+
+    def _new_word_indexes(self) -> dict[str, TokenIndex]:
+        """Word indexes built from the papers, and saved when there is a place for them."""
         n = self._n
-        if self._words_file is not None:
-            saved = load_word_indexes(self._words_file, self._store_stamp, n)
-            if saved is not None:
-                return saved
         built = {
             "ti": TokenIndex.build(n, enumerate(map(word_pieces, self._ti))),
             "au": TokenIndex.build(n, enumerate(map(word_pieces, self._au))),
@@ -172,7 +181,7 @@ class SearchIndex:
         same PAPERS in the same order, so the app's first launch reads them back."""
         with open(db_path, "rb") as handle:
             stamp = file_stamp(handle.fileno())
-        cls(papers, words_file=word_index_path(db_path), store_stamp=stamp)._word_indexes()
+        cls(papers, words_file=word_index_path(db_path), store_stamp=stamp)._new_word_indexes()
 
     # ------------------------------------------------------------------ running
 
@@ -188,7 +197,14 @@ class SearchIndex:
         if self._ab_index is None and any(
             t.kind in ("word", "phrase", "author") for t in query.terms
         ):
-            if self._n < _BACKGROUND_FROM:
+            if not self._saved_checked.is_set():
+                # Saved indexes are read back in about a second: wait for them rather than
+                # scan (which would read every abstract back from the store file).
+                self.build_word_indexes(background=True)
+                self._saved_checked.wait(timeout=_SAVED_WAIT)
+            if self._ab_index is not None:
+                pass
+            elif self._n < _BACKGROUND_FROM:
                 self.build_word_indexes()
             elif self._runs >= 2:
                 self.build_word_indexes(background=True)

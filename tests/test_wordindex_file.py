@@ -126,3 +126,18 @@ def test_indexes_saved_at_build_time_are_read_back_at_launch(
     index = SearchIndex(papers, words_file=word_index_path(db), store_stamp=meta["file_stamp"])
     index.build_word_indexes()
     assert _answers(index) == expected
+
+
+def test_a_search_waits_for_saved_indexes_rather_than_scanning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "papers.json"
+    write_store(db, PAPERS, {})
+    SearchIndex.save_for_store(db, PAPERS)
+    batches = load_in_batches(db)
+    meta = next(batches)
+    papers = [p for batch in batches for p in batch]
+    index = SearchIndex(papers, words_file=word_index_path(db), store_stamp=meta["file_stamp"])
+    monkeypatch.setattr(index, "_abstracts_for_scan", None)  # scanning would fail loudly
+    found = run_query(parse_query("vision"), index, lambda p: None, sort="newest")
+    assert index.word_indexes_ready and len(found) == 150
