@@ -148,7 +148,8 @@ class ReaderApp(App[int]):
                 )
             self.session.load()
             batches = load_in_batches(self.db_path)
-            total = int(next(batches).get("paper_count") or 0)
+            meta = next(batches)
+            total = int(meta.get("paper_count") or 0)
             for batch in batches:
                 papers.extend(batch)
                 self.post_message(self.Batch(papers, len(papers), max(total, len(papers))))
@@ -164,8 +165,11 @@ class ReaderApp(App[int]):
         self.post_message(self.Loaded(papers, newest_first(papers), categories))
         self._all_drawn.wait(timeout=GIL_WAIT)  # the whole list on screen before indexing
         from reader.query import SearchIndex
+        from reader.wordindex_file import word_index_path
 
-        index = SearchIndex(papers)
+        index = SearchIndex(  # word indexes saved beside the store are read back, not rebuilt
+            papers, words_file=word_index_path(self.db_path), store_stamp=meta.get("file_stamp")
+        )
         self.post_message(self.IndexReady(index))
         # Field terms work now; free words get their word indexes next (seconds at 100k),
         # still in this thread, so typing never waits for them.
