@@ -8,6 +8,7 @@ store as it was.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ class BuildReport:
     failed_files: int = 0
     issues: list[ParseIssue] = field(default_factory=list)
     new_papers: int = 0
+    #: Until the store was written; the search index written after it is `index_seconds`.
     seconds: float = 0.0
+    index_seconds: float = 0.0
 
     @property
     def errors(self) -> list[ParseIssue]:
@@ -181,13 +184,26 @@ def build_store(
                 "rebuilt fresh",
             )
         )
-    write_store(
-        db_path, newest_first(merged.papers), build_meta(parsed.files, as_of, report, replace)
-    )
+    ordered = newest_first(merged.papers)
+    write_store(db_path, ordered, build_meta(parsed.files, as_of, report, replace))
+    report.seconds = time.perf_counter() - started
     if progress:
         progress("write", 1, 1)
-    report.seconds = time.perf_counter() - started
+        progress("index", 0, 1)
+    save_search_index(db_path, ordered)
+    report.index_seconds = time.perf_counter() - started - report.seconds
+    if progress:
+        progress("index", 1, 1)
     return report
+
+
+def save_search_index(db_path: Path, papers: Sequence[Paper]) -> None:
+    """Write the word indexes beside the new store so the app's first launch can search at
+    once.  Only a cache: if it cannot be written, the app builds it again."""
+    from reader.searchindex import SearchIndex
+
+    with contextlib.suppress(OSError):
+        SearchIndex.save_for_store(db_path, papers)
 
 
 def newest_first(papers: Sequence[Paper]) -> list[Paper]:

@@ -140,6 +140,7 @@ def report_lines(report, path: Path, verb: str) -> Iterator[str]:
         f"{report.papers} papers ({report.merges} merged), "
         f"{len(report.warnings)} warnings, {len(report.errors)} errors "
         f"in {report.seconds:.2f} s"
+        + (f" (+ search index {report.index_seconds:.2f} s)" if report.index_seconds else "")
     )
     for issue in issues[:200]:
         yield f"  {issue.severity}: {inert_text(issue.file)}:{issue.line}: {inert_text(issue.message)}"

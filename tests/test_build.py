@@ -23,7 +23,19 @@ def test_interrupt_leaves_old_store(stage: str, tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         build_store([SEEDS_DIR], db, progress=interrupt)
     assert db.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["papers.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["papers.json", "papers.json.words"]
+
+
+def test_build_saves_the_search_index_the_app_reads_back(tmp_path: Path) -> None:
+    from reader.store import load_in_batches
+    from reader.wordindex_file import load_word_indexes, word_index_path
+
+    db = tmp_path / "papers.json"
+    report = build_store([SEEDS_DIR], db)
+    batches = load_in_batches(db)
+    meta = next(batches)
+    assert report.index_seconds > 0
+    assert load_word_indexes(word_index_path(db), meta["file_stamp"], report.papers) is not None
 
 
 def test_store_is_written_newest_first(tmp_path: Path) -> None:
