@@ -47,6 +47,7 @@ def _papers(f: dict[str, Any]) -> str:
 COLUMNS: Sequence[tuple[str, str, Cell]] = (
     ("papers built/expected", "build", _papers),
     ("build s", "build", lambda f: _num(_get(f, "build", "seconds"), ".2f")),
+    ("+ index s", "build", lambda f: _num(_get(f, "build", "index_seconds"), ".2f")),
     ("build papers/s", "build", lambda f: _num(_get(f, "build", "papers_per_s"), ",.0f")),
     ("build RSS MB", "build", lambda f: _num(_get(f, "build", "peak_rss_mb"), ".0f")),
     ("load s", "load", lambda f: _num(_get(f, "load", "seconds"), ".2f")),
