@@ -13,7 +13,6 @@ The store is only ever rewritten by build/import, never by per-user state change
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,6 +23,7 @@ import orjson
 from tinydb.storages import Storage
 
 from reader.atomicfile import atomic_write_bytes, atomic_write_chunks, remove_stale_temps
+from reader.gcpause import paused_collector
 from reader.models import Paper, SourceRef
 from reader.stored_abstracts import AbstractShelf, StoredPaper, shelve
 from reader.wordindex_file import file_stamp
@@ -347,10 +347,8 @@ def load_in_batches(
     file turns out damaged after some papers were handed out.
     """
     path = Path(path)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # as in Store.open: no cycles here, and full passes would triple the time
     try:
-        with _open_for_read(path) as handle:
+        with paused_collector(), _open_for_read(path) as handle:
             shelf = AbstractShelf(path, os.dup(handle.fileno())) if abstracts_on_disk else None
             batches = _framed_batches(path, handle, first=first, size=size, shelf=shelf)
             stamp = {"file_stamp": file_stamp(handle.fileno())}
@@ -369,9 +367,6 @@ def load_in_batches(
                 ) from None
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the store ({exc.strerror or exc})") from None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _load_tables(path: Path, data: bytes) -> dict[str, Any]:
@@ -427,20 +422,13 @@ class Store:
     def open(cls, path: Path) -> Store:
         """Load the store at PATH; StoreError if it is missing, broken or from a newer reader."""
         path = Path(path)
-        # Millions of new container objects would trigger dozens of full GC passes over an
-        # ever-growing heap (2-3x the parse time at 100k papers); nothing here makes cycles.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
         try:
-            with _open_for_read(path) as handle:
+            with paused_collector(), _open_for_read(path) as handle:
                 loaded = _read_framed(path, handle)
                 if loaded is None:
                     loaded = _read_full(path, handle)
         except OSError as exc:
             raise StoreError(f"{path}: cannot read the store ({exc.strerror or exc})") from None
-        finally:
-            if gc_was_enabled:
-                gc.enable()
         meta, papers = loaded
         return cls(path, papers, meta)
 

@@ -25,6 +25,8 @@ from itertools import accumulate, compress, repeat
 
 from rapidfuzz import fuzz, process
 
+from reader.gcpause import paused_collector
+
 __all__ = ["TokenIndex", "bits_from_flags", "bits_from_positions", "positions", "word_pieces"]
 
 # ASCII text -> lower-case alphanumerics separated by spaces (bytes >= 128 left alone).
@@ -111,8 +113,9 @@ class TokenIndex:
         """The index of N papers from (position, tokens) pairs, positions ascending."""
         postings: defaultdict[str, array] = defaultdict(_new_postings)
         get, add = postings.__getitem__, array.append
-        for pos, tokens in token_sets:
-            deque(map(add, map(get, tokens), repeat(pos)), maxlen=0)  # all in C
+        with paused_collector():  # a token set per paper, no cycles
+            for pos, tokens in token_sets:
+                deque(map(add, map(get, tokens), repeat(pos)), maxlen=0)  # all in C
         vocab = sorted(postings)
         dense_from = max(n // 32, 64)  # above this many papers a bitset is the smaller form
         flat, offsets, dense_ids = array("I"), array("Q", [0]), array("I")
