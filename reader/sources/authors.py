@@ -8,7 +8,7 @@ person names.  The earliest such point wins.
 
 from __future__ import annotations
 
-import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -18,12 +18,16 @@ MAX_SPLIT_LINE = 20_000
 MAX_NAME_CHARS = 80
 
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|[-'’.])*")
+_NAME_PARTS = re.compile(r"[-'’.]")
 _PARTICLES = frozenset(
     {
         "de", "del", "della", "der", "di", "da", "das", "dos", "du", "la", "le", "van", "von",
         "den", "ten", "ter", "bin", "al", "el", "y", "zu",
     }
 )  # fmt: skip
+#: A possible split point: a character after a non-space one that is not ASCII other than A-Z
+#: (so every uppercase letter; the caller checks `isupper` for the non-ASCII ones).
+_CANDIDATE = re.compile(r"(?<=\S)[^\s\x00-@\[-\x7f]")
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?\s*$", re.IGNORECASE)
 #: Surname prefixes that take an inner capital: Le|Cun, De|Vries, Mc|Donald, Mac|Kay.  Any
 #: other run before an inner capital (Report|Chen, Step|Fun, DEs|Yeeun) is a title word
@@ -42,20 +46,6 @@ class AuthorLine:
     affiliations: tuple[str, ...]
 
 
-def _token_ok(token: str, allow_internal_caps: bool) -> bool:
-    if not _TOKEN.fullmatch(token):
-        return False
-    if allow_internal_caps:
-        return True
-    rest = token[1:]
-    if any(ch.isupper() for ch in rest):
-        # "Jean-Pierre", "O'Neil", "McDonald" are names; "ReportChen" is a title word glued on.
-        for part in re.split(r"[-'’.]", token):
-            if part and not _inner_capitals_ok(part):
-                return False
-    return True
-
-
 def _inner_capitals_ok(part: str) -> bool:
     """Each run before an inner capital is a surname prefix (LeCun, McDonald, DeLaCruz)."""
     start = 0
@@ -67,6 +57,27 @@ def _inner_capitals_ok(part: str) -> bool:
     return True
 
 
+#: Per-token verdict bits for `is_person_name` (a token's verdict never depends on context).
+_PARTICLE, _UPPER_START, _OK_ALONE, _OK_IN_NAME = 1, 2, 4, 8
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _token_verdict(token: str) -> int:
+    """What `is_person_name` needs to know of one token, as bits (cached: names repeat)."""
+    bits = _PARTICLE if token.casefold() in _PARTICLES else 0
+    if token[:1].isupper():
+        bits |= _UPPER_START
+    if _TOKEN.fullmatch(token):
+        bits |= _OK_ALONE
+        # "Jean-Pierre", "O'Neil", "McDonald" are names; "ReportChen" is a title word glued on.
+        if not any(ch.isupper() for ch in token[1:]) or all(
+            _inner_capitals_ok(part) for part in _NAME_PARTS.split(token) if part
+        ):
+            bits |= _OK_IN_NAME
+    return bits
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def is_person_name(name: str) -> bool:
     """Does ``name`` read as one person's name (1-4 name-like tokens, no digits)?
 
@@ -78,15 +89,20 @@ def is_person_name(name: str) -> bool:
     if not name or len(name) > MAX_NAME_CHARS:
         return False
     tokens = name.split()
-    core = [t for t in tokens if t.casefold() not in _PARTICLES]
-    if not 1 <= len(core) <= 4 or len(tokens) > 6:
-        return False
-    if not any(t[:1].isupper() for t in tokens):
+    if not 1 <= len(tokens) <= 6:
         return False
     # Free inner capitals only for a one-word name (an organisation: StepFun, DeepMind);
     # in a person's name they mean a title word glued on (`ODEsYeeun Seong`).
-    single = len(tokens) == 1
-    return all(_token_ok(token, single) for token in tokens)
+    need = _OK_ALONE if len(tokens) == 1 else _OK_IN_NAME
+    particles = 0
+    upper = False
+    for token in tokens:
+        bits = _token_verdict(token)
+        if not bits & need:
+            return False
+        particles += bits & _PARTICLE
+        upper = upper or bool(bits & _UPPER_START)
+    return upper and 1 <= len(tokens) - particles <= 4
 
 
 def is_clean_author_list(authors: tuple[str, ...] | list[str]) -> bool:
@@ -141,33 +157,42 @@ def split_title_authors(text: str) -> tuple[str, AuthorLine] | None:
     body, affiliations = _split_affiliations(text)
     body, truncated = _strip_et_al(body)
     body = body.rstrip().rstrip(",").rstrip()
-    commas = [i for i, ch in enumerate(body) if ch == ","]
-    # valid_from[k]: every item after comma k is a name (items between comma k and the end).
-    valid_from = [False] * (len(commas) + 1)
-    valid_from[len(commas)] = True  # sentinel: nothing after the last item
-    for k in range(len(commas) - 1, -1, -1):
+    commas = _positions(body, ",")
+    # Every item after comma k is a name exactly when k >= names_from (walked from the end,
+    # stopping at the first item that is not a name).
+    names_from = len(commas)
+    while names_from > 0:
+        k = names_from - 1
         end = commas[k + 1] if k + 1 < len(commas) else len(body)
-        item = body[commas[k] + 1 : end].strip()
-        valid_from[k] = is_person_name(item) and (k + 1 == len(commas) or valid_from[k + 1])
-    for i in range(1, len(body)):
-        ch = body[i]
-        if not ch.isupper() or body[i - 1].isspace():
-            continue
-        k = bisect.bisect_left(commas, i)
+        if not is_person_name(body[commas[k] + 1 : end].strip()):
+            break
+        names_from = k
+    # Only the last MAX_NAME_CHARS of each item from `names_from` on can hold the split.
+    for k in range(names_from, len(commas) + 1):
+        start = commas[k - 1] + 1 if k else 0
         end = commas[k] if k < len(commas) else len(body)
-        if end - i > MAX_NAME_CHARS:
-            continue
-        first = body[i:end].strip()
-        if not is_person_name(first):
-            continue
-        if k < len(commas) and not valid_from[k]:
-            continue
-        title = body[:i].strip()
-        if not title:
-            continue
-        rest = [first] + [
-            body[commas[j] + 1 : commas[j + 1] if j + 1 < len(commas) else len(body)].strip()
-            for j in range(k, len(commas))
-        ]
-        return title, AuthorLine(tuple(rest), truncated, affiliations)
+        for match in _CANDIDATE.finditer(body, max(start, end - MAX_NAME_CHARS), end):
+            i = match.start()
+            if not body[i].isupper():  # the pattern lets every non-ASCII character through
+                continue
+            first = body[i:end].strip()
+            if not is_person_name(first):
+                continue
+            title = body[:i].strip()
+            if not title:
+                continue
+            rest = [first] + [
+                body[commas[j] + 1 : commas[j + 1] if j + 1 < len(commas) else len(body)].strip()
+                for j in range(k, len(commas))
+            ]
+            return title, AuthorLine(tuple(rest), truncated, affiliations)
     return None
+
+
+def _positions(text: str, char: str) -> list[int]:
+    positions: list[int] = []
+    at = text.find(char)
+    while at >= 0:
+        positions.append(at)
+        at = text.find(char, at + 1)
+    return positions
