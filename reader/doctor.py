@@ -29,6 +29,8 @@ def run_checks(db_path: Path, state_store) -> list[Finding]:
     """Every check, store first; never raises for what it finds."""
     findings: list[Finding] = []
     store = _check_store(db_path, findings)
+    if store is not None:
+        _check_search_index(db_path, len(store), findings)
     _check_state(state_store, store, findings)
     return findings
 
@@ -69,6 +71,28 @@ def _check_store(db_path: Path, findings: list[Finding]):
     if clashes:
         findings.append(Finding(subject, f"{clashes} aliases claimed by two papers", True))
     return store
+
+
+def _check_search_index(db_path: Path, papers: int, findings: list[Finding]) -> None:
+    """The saved word indexes are a cache: out of date only costs the next launch time."""
+    from reader.wordindex_file import file_stamp, load_word_indexes, word_index_path
+
+    path = word_index_path(db_path)
+    try:
+        with open(db_path, "rb") as handle:
+            stamp = file_stamp(handle.fileno())
+    except OSError:
+        return
+    if load_word_indexes(path, stamp, papers) is not None:
+        findings.append(Finding(f"search index {path}", "fits the store"))
+    else:
+        findings.append(
+            Finding(
+                f"search index {path}",
+                "missing or made for another version of the store: the app rebuilds it in the "
+                "background at its next launch (searches are slower until then)",
+            )
+        )
 
 
 def _check_state(state_store, store, findings: list[Finding]) -> None:
@@ -117,9 +141,7 @@ def _check_state(state_store, store, findings: list[Finding]) -> None:
         return
     identities = store.alias_map()
     orphans = [key for key in state.entries if key not in identities]
-    orphans = [
-        key for key in orphans if not any(a in identities for a in state.aliases_of(key))
-    ]
+    orphans = [key for key in orphans if not any(a in identities for a in state.aliases_of(key))]
     if orphans:
         findings.append(
             Finding(

@@ -277,7 +277,18 @@ def test_doctor_reports_marks_whose_paper_is_gone(db: Path, tmp_path: Path, caps
     code, out, _ = run(capsys, "doctor", "--db", str(db))
     assert code == 0, out
     # Rebuild without the file that listed it: the star is kept, and doctor says so.
-    assert run(capsys, "build", str(SEEDS_DIR / "000_729da12e29e03aff.txt"), "--db", str(db))[0] == 0
+    assert (
+        run(capsys, "build", str(SEEDS_DIR / "000_729da12e29e03aff.txt"), "--db", str(db))[0] == 0
+    )
     code, out, _ = run(capsys, "doctor", "--db", str(db))
     assert code == 1
     assert "1 marked papers match no paper in the store (kept, not deleted)" in out
+
+
+def test_doctor_says_whether_the_search_index_fits_the_store(db: Path, capsys) -> None:
+    code, out, _ = run(capsys, "doctor", "--db", str(db))
+    assert code == 0 and "search index" in out and "fits the store" in out
+    words = db.with_name(db.name + ".words")
+    words.write_bytes(words.read_bytes()[:-8])  # torn: the app would rebuild it
+    code, out, _ = run(capsys, "doctor", "--db", str(db))
+    assert code == 0 and "rebuilds it" in out
