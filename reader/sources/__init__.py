@@ -8,6 +8,7 @@ an error issue, so the other files of a build still import.
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class Layout:
 MAX_FILE_BYTES = 1 << 30
 #: Below this detection confidence a file is "in no known layout".
 MIN_CONFIDENCE = 0.5
+#: Line-based detectors judge a file by its first this many characters.
+SAMPLE_CHARS = 200_000
 
 
 def known_layouts() -> tuple[Layout, ...]:
@@ -85,6 +88,17 @@ def decode_listing(data: bytes, file: str) -> tuple[str | None, list[ParseIssue]
 
 def _fold_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def sample_lines(text: str) -> tuple[str, ...]:
+    """The non-blank lines of the first SAMPLE_CHARS characters of `text`: what the
+    line-based detectors look at (split once per text, not once per detector)."""
+    return _nonblank_lines(text[:SAMPLE_CHARS])
+
+
+@functools.lru_cache(maxsize=2)
+def _nonblank_lines(head: str) -> tuple[str, ...]:
+    return tuple(line for line in head.split("\n") if line.strip())
 
 
 def detect_layout(text: str) -> tuple[Layout | None, float]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from reader.models import LAYOUT_ABSTRACTS, ParseIssue, ParseResult, Record, SourceRef
-from reader.sources import Layout, ParseOptions
+from reader.sources import Layout, ParseOptions, sample_lines
 from reader.sources.inline import find_urls, is_code_url
 
 _LABEL = re.compile(r"\s*abstract\s*:\s*", re.IGNORECASE)
@@ -17,10 +17,10 @@ _LABEL = re.compile(r"\s*abstract\s*:\s*", re.IGNORECASE)
 
 def detect(text: str) -> float:
     """Most non-blank lines start with `Abstract:`."""
-    lines = [ln for ln in text[:200_000].split("\n") if ln.strip()]
+    lines = sample_lines(text)
     if not lines:
         return 0.0
-    labelled = sum(1 for ln in lines if _LABEL.match(ln[:40]))
+    labelled = sum(1 for ln in lines if _LABEL.match(ln, 0, 40))
     if not labelled:
         return 0.0
     return 0.9 * labelled / len(lines)

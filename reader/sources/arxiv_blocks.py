@@ -8,11 +8,13 @@ so a damaged entry never swallows the next one.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 
 from reader.identifiers import normalise_arxiv_id
 from reader.models import LAYOUT_ARXIV, ParseIssue, ParseResult, Record, SourceRef
-from reader.sources import Layout, ParseOptions
+from reader.sources import Layout, ParseOptions, sample_lines
 from reader.sources.authors import parse_author_line
 from reader.sources.dates import make_date, month_number, parse_iso_date
 from reader.sources.inline import find_urls, is_code_url, looks_like_prose
@@ -21,6 +23,8 @@ _ARXIV = re.compile(r"\s*arxiv\s*:\s*(?P<rest>.*)", re.IGNORECASE)
 _CREATED = re.compile(
     r"\s*created\s*:\s*(?P<created>.*?)(?:\s+updated\s*:\s*(?P<updated>.*?))?\s*", re.IGNORECASE
 )
+#: What every arXiv: or Created: line starts with (a cheap test before the full patterns).
+_MARKER_PREFIX = re.compile(r"\s*(?:(arxiv)|created)\s*:", re.IGNORECASE)
 _CODE = re.compile(r"\s*code\s*:\s*(?P<rest>.*)", re.IGNORECASE)
 _MONTH_DATE = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
 _BRACKET_CAT = re.compile(r"\[([A-Za-z\-]+(?:\.[A-Za-z\-]+)?)\]")
@@ -28,21 +32,14 @@ _BRACKET_CAT = re.compile(r"\[([A-Za-z\-]+(?:\.[A-Za-z\-]+)?)\]")
 MAX_MARKER_LINE = 400
 
 
-def _is_arxiv(line: str) -> re.Match[str] | None:
-    return _ARXIV.match(line) if len(line) <= MAX_MARKER_LINE else None
-
-
-def _is_created(line: str) -> re.Match[str] | None:
-    return _CREATED.fullmatch(line) if len(line) <= MAX_MARKER_LINE else None
-
-
 def detect(text: str) -> float:
     """`arXiv:` and `Created:` lines close the blocks."""
-    lines = [ln for ln in text[:200_000].split("\n") if ln.strip()]
+    lines = sample_lines(text)
     if not lines:
         return 0.0
-    ids = sum(1 for ln in lines if _is_arxiv(ln))
-    created = sum(1 for ln in lines if _is_created(ln))
+    markers = _markers(lines)
+    created = sum(1 for is_created, _match in markers.values() if is_created)
+    ids = len(markers) - created
     if ids and created:
         return 0.95
     if ids or created:
@@ -66,66 +63,81 @@ def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
     issues: list[ParseIssue] = []
     records: list[Record] = []
     lines = text.split("\n")
-    block: list[tuple[int, str]] = []
-    following = _next_nonblank(lines)
-    for index, raw in enumerate(lines):
-        number = index + 1
-        block.append((number, raw))
-        if _is_created(raw):
-            records.append(_record(block, file, issues))
-            block = []
-        elif _is_arxiv(raw):
-            nxt = following[index]
-            if nxt is None or not _is_created(lines[nxt]):
-                issues.append(ParseIssue(file, number, "arXiv: line without a Created: line"))
-                records.append(_record(block, file, issues))
-                block = []
-    if any(raw.strip() for _n, raw in block):
-        start = next(n for n, raw in block if raw.strip())
+    markers = _markers(lines)
+    start = 0  # first line of the entry being read
+    for index, (created, _match) in markers.items():
+        if not created:  # an arXiv: line ends its entry only when no Created: line follows
+            nxt = index + 1
+            while nxt < len(lines) and not lines[nxt].strip():
+                nxt += 1
+            if nxt < len(lines) and nxt in markers and markers[nxt][0]:
+                continue
+            issues.append(ParseIssue(file, index + 1, "arXiv: line without a Created: line"))
+        records.append(_record(lines, start, index + 1, markers, file, issues))
+        start = index + 1
+    first = next((i for i in range(start, len(lines)) if lines[i].strip()), None)
+    if first is not None:
         issues.append(
-            ParseIssue(file, start, "entry has no arXiv:/Created: lines (truncated entry)")
+            ParseIssue(file, first + 1, "entry has no arXiv:/Created: lines (truncated entry)")
         )
-        records.append(_record(block, file, issues))
+        records.append(_record(lines, start, len(lines), markers, file, issues))
     kept = [r for r in records if r.title or r.abstract or r.arxiv_id]  # else: names no paper
     return ParseResult(file, LAYOUT_ARXIV, kept, issues)
 
 
-def _next_nonblank(lines: list[str]) -> list[int | None]:
-    result: list[int | None] = [None] * len(lines)
-    nxt: int | None = None
-    for index in range(len(lines) - 1, -1, -1):
-        result[index] = nxt
-        if lines[index].strip():
-            nxt = index
-    return result
+#: Line index -> (True for a Created: line, False for an arXiv: line, and its match).
+Markers = dict[int, tuple[bool, re.Match[str]]]
 
 
-def _record(block: list[tuple[int, str]], file: str, issues: list[ParseIssue]) -> Record:
-    start = next((n for n, raw in block if raw.strip()), block[0][0])
+def _markers(lines: Sequence[str]) -> Markers:
+    """The arXiv: and Created: lines, found with one cheap prefix match per line."""
+    markers: Markers = {}
+    for index, raw in enumerate(lines):
+        if len(raw) <= MAX_MARKER_LINE and (prefix := _MARKER_PREFIX.match(raw)):
+            if prefix.group(1) is None:
+                if created := _CREATED.fullmatch(raw):
+                    markers[index] = (True, created)
+            elif arxiv := _ARXIV.match(raw):
+                markers[index] = (False, arxiv)
+    return markers
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_date(text: str) -> str | None:
+    return _parse_date(text)
+
+
+def _record(
+    lines: list[str], lo: int, hi: int, markers: Markers, file: str, issues: list[ParseIssue]
+) -> Record:
+    """The record of the entry on lines[lo:hi] (0-based; issues name 1-based lines)."""
+    start = next((i for i in range(lo, hi) if lines[i].strip()), lo) + 1
     arxiv_id = category = date = updated = None
     urls: list[str] = []
     has_code = False
     paragraphs: list[list[tuple[int, str]]] = [[]]
-    for number, raw in block:
-        line = raw.strip()
+    for index in range(lo, hi):
+        line = lines[index].strip()
         if not line:
             if paragraphs[-1]:
                 paragraphs.append([])
             continue
-        if created := _is_created(raw):
-            date = _parse_date(created.group("created"))
+        marker = markers.get(index)
+        if marker is not None and marker[0]:
+            created = marker[1]
+            date = _cached_date(created.group("created"))
             if date is None:
-                issues.append(ParseIssue(file, number, "invalid Created: date"))
+                issues.append(ParseIssue(file, index + 1, "invalid Created: date"))
             if created.group("updated") is not None:
-                updated = _parse_date(created.group("updated"))
+                updated = _cached_date(created.group("updated"))
                 if updated is None:
-                    issues.append(ParseIssue(file, number, "invalid Updated: date"))
+                    issues.append(ParseIssue(file, index + 1, "invalid Updated: date"))
             continue
-        if marker := _is_arxiv(raw):
-            rest = marker.group("rest").strip()
+        if marker is not None:
+            rest = marker[1].group("rest").strip()
             arxiv_id = normalise_arxiv_id(rest.split()[0]) if rest else None
             if arxiv_id is None:
-                issues.append(ParseIssue(file, number, "arXiv: line holds no valid arXiv id"))
+                issues.append(ParseIssue(file, index + 1, "arXiv: line holds no valid arXiv id"))
             if cat := _BRACKET_CAT.search(rest):
                 category = cat.group(1)
             continue
@@ -134,7 +146,7 @@ def _record(block: list[tuple[int, str]], file: str, issues: list[ParseIssue]) -
             urls.extend(u for u in found if u not in urls)
             has_code = True
             continue
-        paragraphs[-1].append((number, line))
+        paragraphs[-1].append((index + 1, line))
     paragraphs = [p for p in paragraphs if p]
     title = None
     authors: tuple[str, ...] = ()

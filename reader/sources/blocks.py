@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 
 from reader.models import LAYOUT_BLOCKS, ParseIssue, ParseResult, Record, SourceRef
-from reader.sources import Layout, ParseOptions
+from reader.sources import SAMPLE_CHARS, Layout, ParseOptions, sample_lines
 from reader.sources.authors import looks_like_author_line, parse_author_line
 from reader.sources.inline import (
     DateResolver,
     Header,
     header_record,
+    is_header,
     looks_like_prose,
-    parse_header,
     records_under_headers,
     split_at_headers,
 )
@@ -27,15 +27,13 @@ _COUNT = re.compile(r"\s*(\d{1,7})\s+(?:papers?|entries|results)\s*", re.IGNOREC
 
 def detect(text: str) -> float:
     """An `N Papers` first line followed by header-led entries."""
-    lines = [ln for ln in text[:200_000].split("\n") if ln.strip()]
+    lines = sample_lines(text)
     if not lines:
         return 0.0
-    has_count = len(lines[0]) < 40 and _COUNT.fullmatch(lines[0]) is not None
-    heads = sum(1 for ln in lines[:2000] if parse_header(ln, 0) is not None)
-    if has_count:
-        return 0.97 if heads else 0.6
+    if len(lines[0]) < 40 and _COUNT.fullmatch(lines[0]) is not None:
+        return 0.97 if any(is_header(ln) for ln in lines[:2000]) else 0.6
     # Header-led entries separated by blank lines (fields on their own lines), no count line.
-    if heads and "\n\n" in text[:200_000] and parse_header(lines[0], 0) is not None:
+    if is_header(lines[0]) and text.find("\n\n", 0, SAMPLE_CHARS) >= 0:
         return 0.55
     return 0.0
 

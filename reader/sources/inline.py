@@ -6,12 +6,13 @@ This module also holds the line primitives the other listing layouts share: the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reader.models import LAYOUT_INLINE, ParseIssue, ParseResult, Record, SourceRef
-from reader.sources import Layout, ParseOptions
+from reader.sources import Layout, ParseOptions, sample_lines
 from reader.sources.authors import split_title_authors
 from reader.sources.dates import MONTH_PATTERN, ListingYear, infer_listing_year, make_date
 from reader.sources.dates import month_number as _month_number
@@ -47,9 +48,33 @@ class Header:
 
 def parse_header(text: str, line: int) -> Header | None:
     """`CVJan 14Code`, `cs.CLOct 26, 2022`, `LGMar 6, 2025Code` -> Header; else None."""
+    fields = _header_fields(text)
+    return None if fields is None else Header(line, *fields)
+
+
+def is_header(text: str) -> bool:
+    """Is `text` a header line (as `parse_header` reads it, without building the Header)?"""
+    return _header_fields(text) is not None
+
+
+#: A header's (category, month, day, year, has code).
+HeaderFields = tuple[str | None, int, int, int | None, bool]
+
+
+def _header_fields(text: str) -> HeaderFields | None:
+    # Most lines are titles and abstracts: a long line with no space at either end to strip
+    # is refused before any copy or regex.
+    if len(text) > MAX_HEADER_LINE and not text[0].isspace() and not text[-1].isspace():
+        return None
     text = text.strip()
     if not text or len(text) > MAX_HEADER_LINE:
         return None
+    return _stripped_header_fields(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stripped_header_fields(text: str) -> HeaderFields | None:
+    """Cached: a listing repeats the same few header lines (`CVMar 18, 2025`) many times."""
     match = _HEADER.fullmatch(text)
     if not match:
         return None
@@ -57,9 +82,7 @@ def parse_header(text: str, line: int) -> Header | None:
     if month is None:
         return None
     year = int(match.group("year")) if match.group("year") else None
-    return Header(
-        line, match.group("cat"), month, int(match.group("day")), year, bool(match.group("code"))
-    )
+    return match.group("cat"), month, int(match.group("day")), year, bool(match.group("code"))
 
 
 def find_urls(text: str) -> list[str]:
@@ -133,10 +156,10 @@ def _describe(header: Header) -> str:
 
 def detect(text: str) -> float:
     """Most lines belong to entries of a header line followed by two non-header lines."""
-    lines = [ln for ln in text[:200_000].split("\n") if ln.strip()]
+    lines = sample_lines(text)
     if not lines:
         return 0.0
-    heads = [i for i, ln in enumerate(lines) if parse_header(ln, 0) is not None]
+    heads = [i for i, ln in enumerate(lines) if is_header(ln)]
     if not heads:
         return 0.0
     well_formed = sum(1 for a, b in zip(heads, [*heads[1:], len(lines)], strict=True) if b - a == 3)
