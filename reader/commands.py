@@ -210,9 +210,12 @@ def _progress_note(message: str) -> None:
 
 def _query_papers(args: argparse.Namespace, store, state) -> list[Paper]:
     from reader.query import SearchIndex, parse_query, run_query
+    from reader.wordindex_file import word_index_path
 
     query = parse_query(" ".join(args.query))
-    index = SearchIndex(store.papers)
+    index = SearchIndex(  # the word indexes saved at build time, when they fit
+        store.papers, words_file=word_index_path(store.path), store_stamp=store.file_stamp
+    )
     sort = args.sort or ("relevance" if query.has_free_words else "newest")
     order = run_query(query, index, state.for_paper, sort=sort, marked=state.marked_identities())
     papers = [index.papers[i] for i in order]

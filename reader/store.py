@@ -411,10 +411,14 @@ def _open_for_read(path: Path) -> Any:
 class Store:
     """Every paper of one store file, in memory; lookups by key or any alias."""
 
-    def __init__(self, path: Path, papers: list[Paper], meta: dict[str, Any]) -> None:
+    def __init__(
+        self, path: Path, papers: list[Paper], meta: dict[str, Any], file_stamp: str = ""
+    ) -> None:
         self.path = Path(path)
         self.papers = papers
         self.meta = meta
+        #: Which version of the file was read (`reader.wordindex_file.file_stamp`).
+        self.file_stamp = file_stamp
         self._by_key: dict[str, Paper] | None = None
         self._alias_map: dict[str, str] | None = None
 
@@ -424,13 +428,14 @@ class Store:
         path = Path(path)
         try:
             with paused_collector(), _open_for_read(path) as handle:
+                stamp = file_stamp(handle.fileno())
                 loaded = _read_framed(path, handle)
                 if loaded is None:
                     loaded = _read_full(path, handle)
         except OSError as exc:
             raise StoreError(f"{path}: cannot read the store ({exc.strerror or exc})") from None
         meta, papers = loaded
-        return cls(path, papers, meta)
+        return cls(path, papers, meta, stamp)
 
     def __len__(self) -> int:
         return len(self.papers)
