@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from rapidfuzz import fuzz
 
-from reader.identities import normalise_text, paper_identities
+from reader.identities import Normalised, normalise_text, paper_identities
 from reader.models import LAYOUT_INLINE, LAYOUT_STORE, Paper, Record, SourceRef
 from reader.sources.authors import is_clean_author_list
 
@@ -30,7 +30,10 @@ _NO_PROVENANCE: Mapping[str, int] = MappingProxyType({})
 
 @dataclass(slots=True)
 class MergeItem:
-    """A record, or a stored paper re-entering the merge, with its texts normalised once."""
+    """A record, or a stored paper re-entering the merge, with its texts normalised once.
+
+    ``forms`` holds one `Normalised` per abstract, shared by every item with that abstract.
+    """
 
     sources: tuple[SourceRef, ...]
     fields: dict[str, object]
@@ -38,11 +41,15 @@ class MergeItem:
     own_line: bool
     abstracts: tuple[str, ...]
     norm_title: str
-    norm_abstracts: tuple[str, ...]
+    forms: tuple[Normalised, ...]
     sort_key: tuple
     key: str | None = None
     aliases: tuple[str, ...] = ()
     provenance: Mapping[str, int] = field(default_factory=lambda: _NO_PROVENANCE)
+
+    @property
+    def norm_abstracts(self) -> tuple[str, ...]:
+        return tuple(form.whole for form in self.forms)
 
     def source_for(self, name: str) -> SourceRef:
         index = self.provenance.get(name, 0)
@@ -65,8 +72,20 @@ def _fact_fields(r: Record | Paper) -> dict[str, object]:
     }
 
 
-def item_from_record(record: Record) -> MergeItem:
-    """RECORD as an item; its sort key orders by source and content, never by input order."""
+def _forms(abstracts: tuple[str, ...], known: dict[str, Normalised]) -> tuple[Normalised, ...]:
+    forms = []
+    for text in abstracts:
+        form = known.get(text)
+        if form is None:
+            form = known[text] = Normalised(text)
+        forms.append(form)
+    return tuple(forms)
+
+
+def item_from_record(record: Record, known: dict[str, Normalised]) -> MergeItem:
+    """RECORD as an item; its sort key orders by source and content, never by input order.
+
+    KNOWN maps abstracts already seen in this merge to their forms (normalised once)."""
     source = record.source
     title = record.title.strip() or None if record.title else None
     abstract = record.abstract
@@ -78,7 +97,7 @@ def item_from_record(record: Record) -> MergeItem:
         own_line=record.title_own_line,
         abstracts=abstracts,
         norm_title=normalise_text(title) if title else "",
-        norm_abstracts=(normalise_text(abstract),) if abstracts else (),  # type: ignore[arg-type]
+        forms=_forms(abstracts, known),  # type: ignore[arg-type]
         sort_key=(
             0,
             *(source.file, source.line, source.layout),
@@ -89,7 +108,7 @@ def item_from_record(record: Record) -> MergeItem:
     )
 
 
-def item_from_paper(paper: Paper) -> MergeItem:
+def item_from_paper(paper: Paper, known: dict[str, Normalised]) -> MergeItem:
     """A stored PAPER as an item: a derived title is dropped (a real one may now win), and
     its key and aliases come along so the merge can keep them."""
     sources = paper.sources or (SourceRef(f"store:{paper.key}", 1, LAYOUT_STORE),)
@@ -102,7 +121,7 @@ def item_from_paper(paper: Paper) -> MergeItem:
         own_line=False,
         abstracts=abstracts,
         norm_title=normalise_text(title) if title else "",
-        norm_abstracts=tuple(normalise_text(a) for a in abstracts),
+        forms=_forms(abstracts, known),
         sort_key=(1, tuple(_SOURCE_ORDER(s) for s in sources), (paper.key,)),
         key=paper.key,
         aliases=paper.aliases,
@@ -276,7 +295,7 @@ def _single_fields(item: MergeItem) -> tuple[dict[str, object], list[str]]:
     f = item.fields
     authors = f["authors"]
     arxiv_id = f["arxiv_id"]
-    has_abstract = bool(item.abstracts and item.norm_abstracts[0])
+    has_abstract = bool(item.forms and item.forms[0].head)
     abstract = item.abstracts[0] if has_abstract else ""
     provenance = {}  # the same names, in the same order, as the general case's note()
     if item.title:
@@ -310,7 +329,7 @@ def _single_fields(item: MergeItem) -> tuple[dict[str, object], list[str]]:
         "sources": item.sources,
         "provenance": provenance,
     }
-    norms = (item.norm_abstracts[0],) if has_abstract else ()
+    norms = (item.forms[0].head,) if has_abstract else ()  # exact opening: enough for the id
     identities = paper_identities(
         item.title is not None, item.norm_title, arxiv_id, norms, (), item.sources[0]
     )

@@ -23,13 +23,18 @@ from operator import attrgetter
 from rapidfuzz import fuzz
 
 from reader.facts import MergeItem, item_from_paper, item_from_record, paper_fields
-from reader.identities import new_key
+from reader.identities import HEAD_MIN_CHARS, HEAD_MIN_WORDS, TAIL_MIN_WORDS, Normalised, new_key
 from reader.models import Paper, ParseIssue, Record
 
 #: Abstract openings/closings shared by more items than this are re-blocked more finely.
 MAX_BLOCK = 200
 OPENING_WORDS = 6
 PREFIX_CHARS = 200
+#: A truncated copy shares at least this many leading characters with the full abstract.
+TRUNCATED_SHARE = 80
+# Blocking and the first tests of a pair read only the exact ends of each abstract.
+assert TRUNCATED_SHARE <= PREFIX_CHARS <= HEAD_MIN_CHARS
+assert min(HEAD_MIN_WORDS, TAIL_MIN_WORDS) >= OPENING_WORDS
 
 
 @dataclass(frozen=True)
@@ -74,31 +79,45 @@ class _UnionFind:
 
 
 def _abstracts_match(a: MergeItem, b: MergeItem) -> bool:
-    """Same paper by abstract: near-equal openings, or one a truncated copy of the other."""
-    for x in a.norm_abstracts:
-        if not x:
+    """Same paper by abstract: near-equal openings, or one a truncated copy of the other.
+
+    Decided on the exact openings (`Normalised.head`, at least PREFIX_CHARS long or whole)
+    where they suffice, so most pairs never normalise their whole abstracts.
+    """
+    for fx in a.forms:
+        hx = fx.head
+        if not hx:
             continue
-        for y in b.norm_abstracts:
-            if not y:
+        for fy in b.forms:
+            hy = fy.head
+            if not hy:
                 continue
-            short, long_ = (y, x) if len(y) < len(x) else (x, y)
-            if len(short) >= 80 and long_.startswith(short[: max(80, len(short) - 20)]):
-                return True
-            if fuzz.ratio(x[:PREFIX_CHARS], y[:PREFIX_CHARS], score_cutoff=90) < 90:
+            if hx[:TRUNCATED_SHARE] == hy[:TRUNCATED_SHARE]:  # else neither truncates the other
+                x, y = fx.whole, fy.whole
+                short, long_ = (y, x) if len(y) < len(x) else (x, y)
+                if len(short) >= TRUNCATED_SHARE and long_.startswith(
+                    short[: max(TRUNCATED_SHARE, len(short) - 20)]
+                ):
+                    return True
+            if fuzz.ratio(hx[:PREFIX_CHARS], hy[:PREFIX_CHARS], score_cutoff=90) < 90:
                 continue
             if not (a.norm_title and b.norm_title) or a.norm_title == b.norm_title:
                 return True
-            if fuzz.ratio(x, y, score_cutoff=90) >= 90:  # differently titled: near-identical only
+            # Differently titled: only near-identical abstracts.
+            if fuzz.ratio(fx.whole, fy.whole, score_cutoff=90) >= 90:
                 return True
     return False
 
 
 def _clearly_different(a: MergeItem, b: MergeItem) -> bool:
-    x = next(filter(None, a.norm_abstracts), "")
-    y = next(filter(None, b.norm_abstracts), "")
-    if not x or not y:
+    fx = next((f for f in a.forms if f.head), None)
+    fy = next((f for f in b.forms if f.head), None)
+    if fx is None or fy is None:
         return False
-    return fuzz.ratio(x[:PREFIX_CHARS], y[:PREFIX_CHARS]) < 60 and fuzz.token_set_ratio(x, y) < 60
+    return (
+        fuzz.ratio(fx.head[:PREFIX_CHARS], fy.head[:PREFIX_CHARS]) < 60
+        and fuzz.token_set_ratio(fx.whole, fy.whole) < 60
+    )
 
 
 def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]]:
@@ -113,11 +132,11 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
             by_id[str(arxiv_id)].append(index)
         if item.norm_title:
             by_title[item.norm_title].append(index)
-        for text in item.norm_abstracts:
-            head = text[:300].split(maxsplit=OPENING_WORDS)[:OPENING_WORDS]
+        for form in item.forms:
+            head = form.head[:300].split(maxsplit=OPENING_WORDS)[:OPENING_WORDS]
             if len(head) == OPENING_WORDS:
                 by_words["<" + " ".join(head)].append(index)
-                tail = text[-300:].rsplit(maxsplit=OPENING_WORDS)[-OPENING_WORDS:]
+                tail = form.tail[-300:].rsplit(maxsplit=OPENING_WORDS)[-OPENING_WORDS:]
                 by_words[">" + " ".join(tail)].append(index)
     for members in by_id.values():
         for other in members[1:]:
@@ -158,8 +177,8 @@ def _fine_blocks(items: list[MergeItem], members: list[int]) -> Iterable[list[in
         return [members]
     finer: dict[str, list[int]] = defaultdict(list)
     for index in members:
-        for text in items[index].norm_abstracts:
-            finer[text[:PREFIX_CHARS]].append(index)
+        for form in items[index].forms:
+            finer[form.head[:PREFIX_CHARS]].append(index)
     return [sorted(set(v)) for _k, v in sorted(finer.items()) if 1 < len(v) <= MAX_BLOCK]
 
 
@@ -195,7 +214,10 @@ def _merge(
     records: Sequence[Record], existing: Sequence[Paper], known: Mapping[str, str]
 ) -> MergeResult:
     issues: list[ParseIssue] = []
-    items = [item_from_record(r) for r in records] + [item_from_paper(p) for p in existing]
+    forms: dict[str, Normalised] = {}
+    items = [item_from_record(r, forms) for r in records]
+    items += [item_from_paper(p, forms) for p in existing]
+    del forms
     items.sort(key=attrgetter("sort_key"))
     clusters = _cluster(items, issues)
     built = [paper_fields([items[i] for i in c]) for c in clusters]

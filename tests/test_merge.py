@@ -12,6 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reader.identities import (
+    HEAD_MIN_CHARS,
+    HEAD_MIN_WORDS,
+    TAIL_MIN_WORDS,
+    Normalised,
+    normalise_text,
+)
 from reader.merge import merge_records
 from reader.models import Paper, Record, SourceRef
 from reader.sources import parse_listing
@@ -269,3 +276,31 @@ def test_merging_thousands_of_real_papers_is_fast() -> None:
     result = merge_records(records)
     assert time.perf_counter() - start < 8.0
     assert len(result.papers) >= 7990
+
+
+_WORDS = ["word", "Large", "LLMs", "42", "models", "Straße", "naïve", "İstanbul", "ﬁne"]
+_TEXT_PIECES = st.sampled_from(
+    _WORDS * 4
+    + [",", ".", "(", ")", "-", "_", "{", "}", "$x$", "\\'e", '{\\"o}', "\\", "e\u0301", "Σ"]
+)
+_SEPARATORS = st.sampled_from(["", " ", " ", " ", " ", "  ", "\n", "\u00a0", "\u2003"])
+#: Long texts (the ends are normalised apart only past ~530 characters) of words, markup,
+#: accents and odd spaces, glued or separated.
+_RAW_TEXTS = st.lists(
+    st.tuples(_TEXT_PIECES, _SEPARATORS).map("".join), min_size=80, max_size=300
+).map("".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_RAW_TEXTS)
+def test_normalised_ends_are_exact_parts_of_the_whole(raw: str) -> None:
+    form = Normalised(raw)
+    whole = normalise_text(raw)
+    assert form.whole == whole
+    assert whole.startswith(form.head) and whole[len(form.head) : len(form.head) + 1] in ("", " ")
+    assert whole.endswith(form.tail)
+    assert len(form.tail) == len(whole) or whole[-len(form.tail) - 1] == " "
+    if form.head != whole:
+        assert len(form.head) >= HEAD_MIN_CHARS and len(form.head.split()) >= HEAD_MIN_WORDS
+    if form.tail != whole:
+        assert len(form.tail.split()) >= TAIL_MIN_WORDS
