@@ -9,14 +9,22 @@ store as it was.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import operator
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reader.models import Paper, ParseIssue, Record
+from reader.models import Paper, ParseIssue, ParseResult, Record, SourceRef
 from reader.sources import ParseOptions, iter_listing_files, parse_listing
 
 #: progress(stage, done, total): stage is "parse", "merge" or "write".
@@ -69,35 +77,254 @@ def parse_paths(
     as_of: date | None = None,
     progress: ProgressCallback | None = None,
 ) -> ParsedFiles:
-    """Parse every file below `paths`; a file that fails is reported and skipped."""
+    """Parse every file below `paths`; a file that fails is reported and skipped.
+
+    Enough listing text is parsed in worker processes (see `parse_workers`); the result is
+    the same as parsing in order here, and so is the sequence of progress calls.
+    """
+    from reader.gcpause import paused_collector
+
     options = ParseOptions(as_of=as_of)
     expanded = list(iter_listing_files(paths))
+    jobs = [(path, source_label(path)) for path, problem in expanded if problem is None]
     parsed = ParsedFiles()
-    for done, (path, problem) in enumerate(expanded):
-        if progress:
-            progress("parse", done, len(expanded))
-        if problem is not None:
-            parsed.issues.append(problem)
-            parsed.failed_files += 1
-            continue
-        result = parse_listing(path, options, label=source_label(path))
-        parsed.files.append(str(path))
-        parsed.issues.extend(result.issues)
-        parsed.records.extend(result.records)
-        if result.layout == "json":
-            from reader.sources.reader_json import keys_from_export
+    workers = parse_workers([path for path, _label in jobs])
+    # Closing the iterator (also on Ctrl+C or an error below) stops any worker processes.
+    with paused_collector(), contextlib.closing(_parse_jobs(jobs, options, workers)) as results:
+        for done, (path, problem) in enumerate(expanded):
+            if progress:
+                progress("parse", done, len(expanded))
+            if problem is not None:
+                parsed.issues.append(problem)
+                parsed.failed_files += 1
+                continue
+            result = next(results)
+            parsed.files.append(str(path))
+            parsed.issues.extend(result.issues)
+            parsed.records.extend(result.records)
+            if result.layout == "json":
+                from reader.sources.reader_json import keys_from_export
 
-            for identity, key in keys_from_export(path).items():
-                parsed.exported_keys.setdefault(identity, key)
-        if not result.records:
-            if not any(issue.severity == "error" for issue in result.issues):
-                parsed.issues.append(
-                    ParseIssue(str(path), 1, f"no entries found ({result.layout} layout)", "error")
-                )
-            parsed.failed_files += 1
+                for identity, key in keys_from_export(path).items():
+                    parsed.exported_keys.setdefault(identity, key)
+            if not result.records:
+                if not any(issue.severity == "error" for issue in result.issues):
+                    parsed.issues.append(
+                        ParseIssue(
+                            str(path), 1, f"no entries found ({result.layout} layout)", "error"
+                        )
+                    )
+                parsed.failed_files += 1
     if progress:
         progress("parse", len(expanded), len(expanded))
     return parsed
+
+
+#: Less listing text than this is parsed in this process: starting workers costs more
+#: (~0.2 s) than they would save.
+PARALLEL_MIN_BYTES = 16 << 20
+
+
+def parse_workers(files: Sequence[Path]) -> int:
+    """How many worker processes should parse `files`: 0 (parse here) unless there are at
+    least two files, two CPUs and PARALLEL_MIN_BYTES of text."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not cpus or cpus < 2 or len(files) < 2:
+        return 0
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(path)
+    return min(cpus, len(files)) if total >= PARALLEL_MIN_BYTES else 0
+
+
+def _parse_jobs(
+    jobs: Sequence[tuple[Path, str]], options: ParseOptions, workers: int
+) -> Iterator[ParseResult]:
+    """One ParseResult per (path, label) job, in order, parsed here or by `workers` processes.
+
+    If the workers cannot start or one dies, the files not yet parsed are parsed here: the
+    result is the same either way.  Closing the iterator stops the workers.
+    """
+    done = 0
+    if workers:
+        pool = _ParseWorkers.start(workers, jobs, options)
+        try:
+            while pool is not None and done < len(jobs):
+                plain = pool.result(done)
+                if plain is None:
+                    break
+                done += 1
+                yield _from_plain(plain)
+        finally:
+            if pool is not None:
+                pool.stop(kill=done < len(jobs))
+    for path, label in jobs[done:]:
+        yield parse_listing(path, options, label=label)
+
+
+#: A worker: reads sys.path then jobs (pickles) from stdin, writes PlainResults to stdout.
+_WORKER_CODE = (
+    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from reader.build import parse_worker_main; parse_worker_main()"
+)
+
+
+class _ParseWorkers:
+    """Worker processes that parse jobs handed out in order, one at a time per worker.
+
+    Plain `python -c` processes fed through pipes, not multiprocessing: nothing of the
+    caller's main module is imported again in a worker, nothing is forked from a threaded
+    process (the app may build from a worker thread), and Ctrl+C in the terminal reaches only
+    this process (workers run in their own session), which then stops them.
+    """
+
+    def __init__(
+        self,
+        processes: list[subprocess.Popen[bytes]],
+        jobs: Sequence[tuple[Path, str]],
+        options: ParseOptions,
+    ) -> None:
+        self._processes = processes
+        self._jobs = jobs
+        self._options = options
+        self._next_job = 0
+        self._results: dict[int, PlainResult] = {}
+        self._failed = False
+        self._changed = threading.Condition()
+        self._feeders = [
+            threading.Thread(target=self._feed, args=(process,), daemon=True, name="parse-feeder")
+            for process in processes
+        ]
+        for feeder in self._feeders:
+            feeder.start()
+
+    @classmethod
+    def start(
+        cls, count: int, jobs: Sequence[tuple[Path, str]], options: ParseOptions
+    ) -> _ParseWorkers | None:
+        """`count` workers on `jobs`, or None if no worker could be started."""
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            if not sys.executable:
+                return None
+            for _ in range(count):
+                process = subprocess.Popen(
+                    [sys.executable, "-c", _WORKER_CODE],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+                processes.append(process)
+                assert process.stdin is not None
+                pickle.dump(sys.path, process.stdin)
+                process.stdin.flush()
+        except (OSError, ValueError):
+            for process in processes:
+                _kill(process)
+            return None
+        return cls(processes, jobs, options)
+
+    def _feed(self, process: subprocess.Popen[bytes]) -> None:
+        """Hand `process` the next job until none is left; any failure stops the pool."""
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            while True:
+                with self._changed:
+                    if self._failed or self._next_job >= len(self._jobs):
+                        return
+                    index = self._next_job
+                    self._next_job += 1
+                path, label = self._jobs[index]
+                pickle.dump((str(path), label, self._options), process.stdin)
+                process.stdin.flush()
+                plain = pickle.load(process.stdout)
+                with self._changed:
+                    self._results[index] = plain
+                    self._changed.notify_all()
+        except Exception:  # a worker died or a pipe broke: the caller parses the rest
+            with self._changed:
+                self._failed = True
+                self._changed.notify_all()
+
+    def result(self, index: int) -> PlainResult | None:
+        """Job `index`'s result once it is in, or None if the pool failed before that."""
+        with self._changed:
+            while index not in self._results and not self._failed:
+                self._changed.wait()
+            return self._results.pop(index, None)
+
+    def stop(self, *, kill: bool) -> None:
+        """End the workers: at once (`kill`), or by closing their input once all is done."""
+        with self._changed:
+            self._failed = self._failed or kill
+        for process in self._processes:
+            if kill:
+                _kill(process)
+            else:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()  # type: ignore[union-attr]
+        for feeder in self._feeders:
+            feeder.join()
+        for process in self._processes:
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+            for pipe in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError):
+                    pipe.close()  # type: ignore[union-attr]
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        process.kill()
+
+
+def parse_worker_main() -> None:
+    """The loop of a parse worker process (see `_ParseWorkers`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us; never a traceback
+    jobs = sys.stdin.buffer
+    # The results pipe is ours alone: anything a library prints goes to stderr instead.
+    results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    while True:
+        try:
+            path, label, options = pickle.load(jobs)
+        except EOFError:
+            return
+        pickle.dump(_parse_plain(path, label, options), results, pickle.HIGHEST_PROTOCOL)
+        results.flush()
+
+
+#: A ParseResult as plain tuples: pickling frozen slotted dataclasses field by field is
+#: ~20x slower than pickling tuples of their values.
+PlainResult = tuple[
+    str,
+    str | None,
+    list[tuple[tuple[str, int, str], tuple[Any, ...]]],
+    list[tuple[str, int, str, str]],
+]
+_RECORD_FIELDS = operator.attrgetter(*[f.name for f in dataclasses.fields(Record)][1:])
+
+
+def _parse_plain(path: str, label: str, options: ParseOptions) -> PlainResult:
+    """parse_listing in a worker, returned as plain tuples."""
+    result = parse_listing(path, options, label=label)
+    records = [
+        ((r.source.file, r.source.line, r.source.layout), _RECORD_FIELDS(r)) for r in result.records
+    ]
+    issues = [(i.file, i.line, i.message, i.severity) for i in result.issues]
+    return result.file, result.layout, records, issues
+
+
+def _from_plain(plain: PlainResult) -> ParseResult:
+    file, layout, records, issues = plain
+    return ParseResult(
+        file,
+        layout,
+        [Record(SourceRef(*source), *fields) for source, fields in records],
+        [ParseIssue(*issue) for issue in issues],
+    )
 
 
 def source_label(path: Path) -> str:

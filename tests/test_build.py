@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from reader.build import build_store
-from tests.conftest import SEEDS_DIR
+from tests.conftest import REPO_ROOT, SEEDS_DIR
 
 
 @pytest.mark.parametrize("stage", ["parse", "merge", "write"])
@@ -47,3 +49,110 @@ def test_store_is_written_newest_first(tmp_path: Path) -> None:
     dated = [d for d in dates if d]
     assert dated == sorted(dated, reverse=True)
     assert dates[len(dated) :] == [None] * (len(dates) - len(dated))
+
+
+# ---------------------------------------------------------------- parsing in worker processes
+
+
+def _mixed_folder(tmp_path: Path) -> Path:
+    """Seeds, every bad-input sample, a nested folder and a dangling link: all outcomes."""
+    import shutil
+
+    folder = tmp_path / "in"
+    shutil.copytree(SEEDS_DIR, folder / "seeds")
+    shutil.copytree(REPO_ROOT / "tests" / "data" / "bad", folder / "bad")
+    (folder / "dangling.txt").symlink_to(folder / "missing.txt")
+    return folder
+
+
+def _watch_worker_pools(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every worker pool parse_paths starts (None where none could start), for inspection."""
+    import reader.build
+
+    started: list = []
+    start = reader.build._ParseWorkers.start
+
+    def watched(cls: type, *args: object) -> object:
+        started.append(start(*args))
+        return started[-1]
+
+    monkeypatch.setattr(reader.build._ParseWorkers, "start", classmethod(watched))
+    return started
+
+
+def _parse(paths: list[Path], monkeypatch: pytest.MonkeyPatch, workers: int) -> tuple:
+    import reader.build
+
+    calls: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(reader.build, "parse_workers", lambda files: workers)
+    parsed = reader.build.parse_paths(
+        paths, as_of=date(2026, 7, 1), progress=lambda *call: calls.append(call)
+    )
+    return parsed, calls
+
+
+def test_workers_parse_exactly_as_this_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _watch_worker_pools(monkeypatch)
+    folder = _mixed_folder(tmp_path)
+    serial, serial_calls = _parse([folder], monkeypatch, 0)
+    pooled, pooled_calls = _parse([folder], monkeypatch, 2)
+    assert len(started) == 1 and not started[0]._failed  # the workers parsed every file
+    assert pooled == serial
+    assert pooled_calls == serial_calls
+    assert serial.failed_files > 3 and len(serial.records) > 50  # the folder has every outcome
+    assert all(process.poll() is not None for process in started[0]._processes)
+
+
+def test_workers_that_cannot_start_or_die_leave_the_parsing_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.build
+
+    folder = _mixed_folder(tmp_path)
+    serial, _calls = _parse([folder], monkeypatch, 0)
+    monkeypatch.setattr(reader.build, "_WORKER_CODE", "import sys; sys.exit(3)")
+    assert _parse([folder], monkeypatch, 2)[0] == serial
+    one_job_then_die = (
+        "import os, pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+        "from reader.build import _parse_plain; job = pickle.load(sys.stdin.buffer); "
+        "pickle.dump(_parse_plain(*job), sys.stdout.buffer); sys.stdout.flush(); os._exit(1)"
+    )
+    monkeypatch.setattr(reader.build, "_WORKER_CODE", one_job_then_die)
+    assert _parse([folder], monkeypatch, 2)[0] == serial
+    monkeypatch.setattr(reader.build.sys, "executable", "")
+    assert _parse([folder], monkeypatch, 2)[0] == serial
+
+
+def test_interrupt_while_workers_parse_stops_them_and_leaves_old_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.build
+
+    db = tmp_path / "papers.json"
+    build_store([SEEDS_DIR / "001_ee71652e9c7f4cc8.txt"], db)
+    before = db.read_bytes()
+    started = _watch_worker_pools(monkeypatch)
+    monkeypatch.setattr(reader.build, "parse_workers", lambda files: 2)
+
+    def interrupt(at: str, done: int, total: int) -> None:
+        if at == "parse" and done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_store([_mixed_folder(tmp_path)], db, progress=interrupt)
+    assert db.read_bytes() == before
+    assert started and all(process.poll() is not None for process in started[0]._processes)
+
+
+def test_parse_workers_only_for_enough_text(tmp_path: Path) -> None:
+    from reader.build import PARALLEL_MIN_BYTES, parse_workers
+
+    small = [SEEDS_DIR / name for name in sorted(p.name for p in SEEDS_DIR.iterdir())]
+    assert parse_workers(small) == 0
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * PARALLEL_MIN_BYTES)
+    assert parse_workers([big]) == 0  # one file: nothing to share out
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert parse_workers([big, small[0]]) == (2 if (cpus or 1) >= 2 else 0)
