@@ -10,6 +10,7 @@ the same files gives the same papers.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,8 +21,14 @@ from types import MappingProxyType
 from rapidfuzz import fuzz
 
 from reader.identities import Normalised, normalise_text, paper_identities
-from reader.models import LAYOUT_INLINE, LAYOUT_STORE, Paper, Record, SourceRef
+from reader.models import LAYOUT_INLINE, LAYOUT_STORE, PAPER_FIELDS, Paper, Record, SourceRef
 from reader.sources.authors import is_clean_author_list
+
+#: `Paper` fields after key and aliases, in order: a paper's draft is a tuple of their values
+#: (a dict per paper held ~110 MB more at 100k papers until the keys were assigned).
+DRAFT_FIELDS = PAPER_FIELDS[2:]
+assert tuple(f.name for f in dataclasses.fields(Paper)) == ("key", "aliases", *DRAFT_FIELDS)
+SOURCES_INDEX = DRAFT_FIELDS.index("sources")
 
 _SOURCE_ORDER = attrgetter("file", "line", "layout")
 _SORT_KEY = attrgetter("sort_key")
@@ -36,7 +43,7 @@ class MergeItem:
     """
 
     sources: tuple[SourceRef, ...]
-    fields: dict[str, object]
+    facts: Record | Paper  # authors, date, arxiv_id, ...: the fields both have
     title: str | None
     own_line: bool
     abstracts: tuple[str, ...]
@@ -54,22 +61,6 @@ class MergeItem:
     def source_for(self, name: str) -> SourceRef:
         index = self.provenance.get(name, 0)
         return self.sources[index if 0 <= index < len(self.sources) else 0]
-
-
-def _fact_fields(r: Record | Paper) -> dict[str, object]:
-    return {
-        "authors": r.authors,
-        "authors_truncated": r.authors_truncated,
-        "affiliations": r.affiliations,
-        "category": r.category,
-        "date": r.date,
-        "updated": r.updated,
-        "arxiv_id": r.arxiv_id,
-        "doi": r.doi,
-        "has_code": r.has_code,
-        "urls": r.urls,
-        "comments": r.comments,
-    }
 
 
 def _forms(abstracts: tuple[str, ...], known: dict[str, Normalised]) -> tuple[Normalised, ...]:
@@ -92,7 +83,7 @@ def item_from_record(record: Record, known: dict[str, Normalised]) -> MergeItem:
     abstracts = (abstract,) if abstract and abstract.strip() else ()
     return MergeItem(
         sources=(source,),
-        fields=_fact_fields(record),
+        facts=record,
         title=title,
         own_line=record.title_own_line,
         abstracts=abstracts,
@@ -116,7 +107,7 @@ def item_from_paper(paper: Paper, known: dict[str, Normalised]) -> MergeItem:
     abstracts = tuple(dict.fromkeys(v for v in (paper.abstract, *paper.abstract_versions) if v))
     item = MergeItem(
         sources=sources,
-        fields=_fact_fields(paper),
+        facts=paper,
         title=title,
         own_line=False,
         abstracts=abstracts,
@@ -133,25 +124,31 @@ def item_from_paper(paper: Paper, known: dict[str, Normalised]) -> MergeItem:
 
 def _vote(values: Iterable[str]) -> str | None:
     """Most common value, then alphabetical: a content rule, never input order."""
-    counts = Counter(v for v in values if v)
-    if not counts:
-        return None
+    counts: dict[str, int] = {}
+    for value in values:
+        if value:
+            counts[value] = counts.get(value, 0) + 1
+    if len(counts) < 2:
+        return next(iter(counts), None)
     return min(counts, key=lambda v: (-counts[v], v))
 
 
 def _pick_authors(members: list[MergeItem]) -> MergeItem | None:
     """Clean over garbled, then agreeing with the other lists, then complete, then longer."""
-    lists = [m for m in members if m.fields["authors"]]
+    lists = [m for m in members if m.facts.authors]
     if len(lists) < 2:
         return lists[0] if lists else None
+    if len({tuple(m.facts.authors) for m in lists}) == 1:  # type: ignore[arg-type]
+        # One list in several copies: cleanliness, agreement and length tie; completeness decides.
+        return min(lists, key=lambda m: bool(m.facts.authors_truncated))
     # Copies of one paper mostly repeat one author list: judge each distinct list once.
     judged: dict[tuple[str, ...], tuple[bool, tuple[str, ...]]] = {}
     for m in lists:
-        authors = tuple(m.fields["authors"])  # type: ignore[arg-type]
+        authors = tuple(m.facts.authors)  # type: ignore[arg-type]
         if authors not in judged:
             names = tuple(normalise_text(a) for a in authors)
             judged[authors] = (not is_clean_author_list(authors), names)
-    keys = Counter(judged[tuple(m.fields["authors"])][1] for m in lists)  # type: ignore[arg-type]
+    keys = Counter(judged[tuple(m.facts.authors)][1] for m in lists)  # type: ignore[arg-type]
 
     def agreement(names: tuple[str, ...]) -> int:
         return sum(
@@ -159,12 +156,12 @@ def _pick_authors(members: list[MergeItem]) -> MergeItem | None:
         )
 
     def rank(item: MergeItem) -> tuple:
-        authors = tuple(item.fields["authors"])  # type: ignore[arg-type]
+        authors = tuple(item.facts.authors)  # type: ignore[arg-type]
         garbled, names = judged[authors]
         return (
             garbled,
             -agreement(names),
-            bool(item.fields["authors_truncated"]),
+            bool(item.facts.authors_truncated),
             -len(authors),
             authors,
         )
@@ -210,25 +207,28 @@ def _derived_title(abstract: str, source: SourceRef) -> str:
 def _union(members: list[MergeItem], name: str) -> tuple[str, ...]:
     values: list[str] = []
     for item in members:
-        values.extend(v for v in item.fields[name] if v not in values)  # type: ignore[union-attr]
+        values.extend(v for v in getattr(item.facts, name) if v not in values)  # type: ignore[union-attr]
     return tuple(values)
 
 
-def paper_fields(members: list[MergeItem]) -> tuple[dict[str, object], list[str]]:
-    """A cluster's paper as `Paper` keyword arguments (all but key and aliases, which the merge
-    assigns once every paper's identities are known), and its identities (primary first)."""
+def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
+    """A cluster's paper as a draft (its DRAFT_FIELDS values: all but the key and aliases,
+    which the merge assigns once every paper's identities are known), and its identities
+    (primary first)."""
     if len(members) == 1 and len(members[0].sources) == 1 and len(members[0].abstracts) <= 1:
-        return _single_fields(members[0])
+        return _single_draft(members[0])
     members = sorted(members, key=_SORT_KEY)
     sources = sorted({s for m in members for s in m.sources}, key=_SOURCE_ORDER)
     provenance: dict[str, int] = {}
 
     def note(name: str, item: MergeItem | None) -> None:
-        if item is not None and (name in ("title", "abstract") or item.fields.get(name)):
+        if item is not None and (name in ("title", "abstract") or getattr(item.facts, name)):
             provenance[name] = sources.index(item.source_for(name))
 
     titled = [m for m in members if m.title]
-    counts = Counter(m.title for m in titled)
+    counts: dict[str | None, int] = {}
+    for m in titled:
+        counts[m.title] = counts.get(m.title, 0) + 1
     title_item = min(
         titled,
         key=lambda m: (not m.own_line, -counts[m.title], -len(m.title or ""), m.title),
@@ -244,35 +244,33 @@ def paper_fields(members: list[MergeItem]) -> tuple[dict[str, object], list[str]
         title, norm_title, derived = _derived_title(abstract, sources[0]), "", True
     author_item = _pick_authors(members)
     note("authors", author_item)
-    dated = [m for m in members if m.fields["date"]]
-    date_item = min(dated, key=lambda m: (m.fields["date"], m.sort_key), default=None)
+    dated = [m for m in members if m.facts.date]
+    date_item = min(dated, key=lambda m: (m.facts.date, m.sort_key), default=None)
     note("date", date_item)
-    category = _vote(str(m.fields["category"]) for m in members if m.fields["category"])
-    note("category", next((m for m in members if m.fields["category"] == category), None))
-    arxiv_id = _vote(str(m.fields["arxiv_id"]) for m in members if m.fields["arxiv_id"])
-    note("arxiv_id", next((m for m in members if m.fields["arxiv_id"] == arxiv_id), None))
-    updates = [str(m.fields["updated"]) for m in members if m.fields["updated"]]
-    fields = {
-        "title": title,
-        "title_derived": derived,
-        "authors": tuple(author_item.fields["authors"]) if author_item else (),  # type: ignore[arg-type]
-        "authors_truncated": bool(author_item.fields["authors_truncated"])
-        if author_item
-        else False,
-        "affiliations": _union(members, "affiliations"),
-        "category": category,
-        "date": str(date_item.fields["date"]) if date_item else None,
-        "updated": max(updates) if updates else None,
-        "arxiv_id": arxiv_id,
-        "doi": _vote(str(m.fields["doi"]) for m in members if m.fields["doi"]),
-        "has_code": any(bool(m.fields["has_code"]) for m in members),
-        "urls": _union(members, "urls"),
-        "comments": _union(members, "comments"),
-        "abstract": abstract,
-        "abstract_versions": tuple(text for text, _n, _i in versions),
-        "sources": tuple(sources),
-        "provenance": provenance,
-    }
+    category = _vote(str(m.facts.category) for m in members if m.facts.category)
+    note("category", next((m for m in members if m.facts.category == category), None))
+    arxiv_id = _vote(str(m.facts.arxiv_id) for m in members if m.facts.arxiv_id)
+    note("arxiv_id", next((m for m in members if m.facts.arxiv_id == arxiv_id), None))
+    updates = [str(m.facts.updated) for m in members if m.facts.updated]
+    draft = (
+        title,
+        derived,
+        tuple(author_item.facts.authors) if author_item else (),
+        bool(author_item.facts.authors_truncated) if author_item else False,
+        _union(members, "affiliations"),
+        category,
+        str(date_item.facts.date) if date_item else None,
+        max(updates) if updates else None,
+        arxiv_id,
+        _vote(str(m.facts.doi) for m in members if m.facts.doi),
+        any(bool(m.facts.has_code) for m in members),
+        _union(members, "urls"),
+        _union(members, "comments"),
+        abstract,
+        tuple(text for text, _n, _i in versions),
+        tuple(sources),
+        provenance,
+    )
     identities = paper_identities(
         not derived,
         norm_title,
@@ -281,7 +279,7 @@ def paper_fields(members: list[MergeItem]) -> tuple[dict[str, object], list[str]
         [m.norm_title for m in titled],
         sources[0],
     )
-    return fields, identities
+    return draft, identities
 
 
 def _distinct(values: Sequence[str]) -> tuple[str, ...]:
@@ -290,11 +288,11 @@ def _distinct(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _single_fields(item: MergeItem) -> tuple[dict[str, object], list[str]]:
+def _single_draft(item: MergeItem) -> tuple[tuple, list[str]]:
     """The common case (a paper one listing named once), without the voting machinery."""
-    f = item.fields
-    authors = f["authors"]
-    arxiv_id = f["arxiv_id"]
+    f = item.facts
+    authors = f.authors
+    arxiv_id = f.arxiv_id
     has_abstract = bool(item.forms and item.forms[0].head)
     abstract = item.abstracts[0] if has_abstract else ""
     provenance = {}  # the same names, in the same order, as the general case's note()
@@ -302,35 +300,35 @@ def _single_fields(item: MergeItem) -> tuple[dict[str, object], list[str]]:
         provenance["title"] = 0
     if authors:
         provenance["authors"] = 0
-    if f["date"]:
+    if f.date:
         provenance["date"] = 0
-    if f["category"]:
+    if f.category:
         provenance["category"] = 0
     if abstract:
         provenance["abstract"] = 0
     if arxiv_id:
         provenance["arxiv_id"] = 0
-    fields = {
-        "title": item.title or _derived_title(abstract, item.sources[0]),
-        "title_derived": item.title is None,
-        "authors": tuple(authors),  # type: ignore[arg-type]
-        "authors_truncated": bool(f["authors_truncated"]) and bool(authors),
-        "affiliations": _distinct(f["affiliations"]),  # type: ignore[arg-type]
-        "category": f["category"],
-        "date": f["date"],
-        "updated": f["updated"],
-        "arxiv_id": arxiv_id,
-        "doi": f["doi"],
-        "has_code": bool(f["has_code"]),
-        "urls": _distinct(f["urls"]),  # type: ignore[arg-type]
-        "comments": _distinct(f["comments"]),  # type: ignore[arg-type]
-        "abstract": abstract,
-        "abstract_versions": (abstract,) if abstract else (),
-        "sources": item.sources,
-        "provenance": provenance,
-    }
+    draft = (
+        item.title or _derived_title(abstract, item.sources[0]),
+        item.title is None,
+        tuple(authors),
+        bool(f.authors_truncated) and bool(authors),
+        _distinct(f.affiliations),
+        f.category,
+        f.date,
+        f.updated,
+        arxiv_id,
+        f.doi,
+        bool(f.has_code),
+        _distinct(f.urls),
+        _distinct(f.comments),
+        abstract,
+        (abstract,) if abstract else (),
+        item.sources,
+        provenance,
+    )
     norms = (item.forms[0].head,) if has_abstract else ()  # exact opening: enough for the id
     identities = paper_identities(
         item.title is not None, item.norm_title, arxiv_id, norms, (), item.sources[0]
     )
-    return fields, identities
+    return draft, identities

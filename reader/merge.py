@@ -22,7 +22,7 @@ from operator import attrgetter
 
 from rapidfuzz import fuzz
 
-from reader.facts import MergeItem, item_from_paper, item_from_record, paper_fields
+from reader.facts import SOURCES_INDEX, MergeItem, item_from_paper, item_from_record, paper_draft
 from reader.identities import HEAD_MIN_CHARS, HEAD_MIN_WORDS, TAIL_MIN_WORDS, Normalised, new_key
 from reader.models import Paper, ParseIssue, Record
 
@@ -55,7 +55,7 @@ class _UnionFind:
 
     def __init__(self, items: list[MergeItem]) -> None:
         self.parent = list(range(len(items)))
-        self.ids: list[object] = [i.fields["arxiv_id"] or None for i in items]
+        self.ids: list[object] = [i.facts.arxiv_id or None for i in items]
 
     def find(self, a: int) -> int:
         parent = self.parent
@@ -155,7 +155,7 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
                             src.file,
                             src.line,
                             "same title as another entry but a different arXiv id "
-                            f"({items[a].fields['arxiv_id']} vs {items[b].fields['arxiv_id']}): "
+                            f"({items[a].facts.arxiv_id} vs {items[b].facts.arxiv_id}): "
                             "kept apart",
                         )
                     )
@@ -220,13 +220,13 @@ def _merge(
     del forms
     items.sort(key=attrgetter("sort_key"))
     clusters = _cluster(items, issues)
-    built = [paper_fields([items[i] for i in c]) for c in clusters]
+    built = [paper_draft([items[i] for i in c]) for c in clusters]
     identity_owners = Counter(chain.from_iterable(idents for _f, idents in built))
     reserved = set(known.values()) | {m.key for m in items if m.key}
     taken: set[str] = set()
     papers: list[Paper] = []
     for n in _key_order(built):
-        fields, identities = built[n]
+        draft, identities = built[n]
         unique = [i for i in identities if identity_owners[i] == 1]
         members = [items[i] for i in clusters[n]]
         old = {m.key for m in members if m.key} | {known[i] for i in unique if i in known}
@@ -240,14 +240,14 @@ def _merge(
         for m in members:
             aliases.update(m.aliases)
         aliases.discard(key)
-        papers.append(Paper(key=key, aliases=tuple(sorted(aliases)), **fields))  # type: ignore[arg-type]
+        papers.append(Paper(key, tuple(sorted(aliases)), *draft))
     papers.sort(key=attrgetter("key"))
     return MergeResult(papers, len(items) - len(papers), issues)
 
 
-def _key_order(built: list[tuple[dict[str, object], list[str]]]) -> list[int]:
+def _key_order(built: list[tuple[tuple, list[str]]]) -> list[int]:
     """Who claims a key first: by primary identity, ties by sources (content, not input)."""
-    primary = [identities[0] for _f, identities in built]
+    primary = [identities[0] for _d, identities in built]
     order = sorted(range(len(built)), key=primary.__getitem__)
     start = 0
     while start < len(order):
@@ -260,5 +260,5 @@ def _key_order(built: list[tuple[dict[str, object], list[str]]]) -> list[int]:
     return order
 
 
-def _source_key(fields: Mapping[str, object]) -> list[tuple[str, int, str]]:
-    return [(s.file, s.line, s.layout) for s in fields["sources"]]  # type: ignore[attr-defined]
+def _source_key(draft: tuple) -> list[tuple[str, int, str]]:
+    return [(s.file, s.line, s.layout) for s in draft[SOURCES_INDEX]]
