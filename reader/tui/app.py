@@ -36,6 +36,7 @@ from reader.tui.session import Session
 
 POLL_SECONDS = 1.0
 GIL_WAIT = 3.0  # s the loader waits for a paint before going on regardless
+FIRST_BATCH_WAIT = 0.5  # s the first frame may wait for the first rows of an existing store
 
 
 def newest_first(papers: Sequence[Paper]) -> list[int]:
@@ -54,12 +55,14 @@ class ReaderApp(App[int]):
     """Triage papers: list, detail and filters; read / star / note / tags saved at once."""
 
     TITLE = "reader"
-    CSS_PATH = [bundled_styles_dir() / "reader.tcss"]  # noqa: RUF012
-    # A mode (not get_default_screen) so Textual loads MainScreen.CSS_PATH.
-    MODES = {"main": MainScreen}  # noqa: RUF012
+    # The main screen's sheet is the app's (not MainScreen.CSS_PATH): a screen's own sheet
+    # is loaded by re-parsing every sheet, twice, before the first frame.
+    CSS_PATH = [  # noqa: RUF012
+        bundled_styles_dir() / "reader.tcss",
+        bundled_styles_dir() / "main_screen.tcss",
+    ]
     # Our own palette binding (Textual then adds no hidden one), so the footer lists it.
     BINDINGS = [Binding("ctrl+p", "command_palette", "Palette", key_display="^p")]  # noqa: RUF012
-    DEFAULT_MODE = "main"
 
     @dataclass
     class Progress(Message):
@@ -101,6 +104,11 @@ class ReaderApp(App[int]):
         self._held_messages: list[Message] = []
         self._screen_drawn = threading.Event()
         self._all_drawn = threading.Event()
+        self._first_batch = threading.Event()
+        self._early_batch: ReaderApp.Batch | None = None
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen()
 
     @property
     def main(self) -> MainScreen:
@@ -116,12 +124,19 @@ class ReaderApp(App[int]):
         self.set_interval(POLL_SECONDS, self._poll_state)
 
     def screen_ready(self) -> None:
-        """MainScreen's widgets exist: show whatever the loader sent meanwhile."""
+        """MainScreen's widgets exist: show whatever the loader sent meanwhile.
+
+        Before the first frame: when a store exists its first rows are milliseconds away, so
+        wait for them (the loader has the GIL meanwhile) and paint them in the first frame
+        rather than paint an empty frame first and the rows in a second one.
+        """
+        waited = self.db_path.exists() and self._first_batch.wait(FIRST_BATCH_WAIT)
+        if waited and self._early_batch is not None:
+            self._show(self._early_batch)
         self._screen_is_ready = True
         held, self._held_messages = self._held_messages, []
         for message in held:
             self._show(message)
-        self.call_after_refresh(self._screen_drawn.set)
 
     # -- loading (thread) ------------------------------------------------------------------
 
@@ -152,7 +167,11 @@ class ReaderApp(App[int]):
             total = int(meta.get("paper_count") or 0)
             for batch in batches:
                 papers.extend(batch)
-                self.post_message(self.Batch(papers, len(papers), max(total, len(papers))))
+                message = self.Batch(papers, len(papers), max(total, len(papers)))
+                if not self._first_batch.is_set():
+                    self._early_batch = message
+                    self._first_batch.set()
+                self.post_message(message)
                 # A CPU-bound thread slows the event loop badly (GIL convoy): read the rest
                 # only once the first rows are on screen.
                 self._screen_drawn.wait(timeout=GIL_WAIT)
@@ -161,6 +180,8 @@ class ReaderApp(App[int]):
         ) as exc:  # StoreError, BuildError, StateError, OSError: say it, keep running
             self.post_message(self.LoadFailed(f"Could not open {self.db_path}: {exc}"))
             return
+        finally:
+            self._first_batch.set()  # an empty or unreadable store: the screen waits no more
         categories = sorted({p.category for p in papers if p.category})
         self.post_message(self.Loaded(papers, newest_first(papers), categories))
         self._all_drawn.wait(timeout=GIL_WAIT)  # the whole list on screen before indexing
@@ -186,6 +207,8 @@ class ReaderApp(App[int]):
     @on(IndexReady)
     @on(LoadFailed)
     def _loader_says(self, message: Message) -> None:
+        if message is self._early_batch and self._screen_is_ready:
+            return  # screen_ready showed it already
         if self._screen_is_ready:
             self._show(message)
         else:
@@ -198,6 +221,7 @@ class ReaderApp(App[int]):
         elif isinstance(message, self.Batch):
             self.papers = message.papers
             main.show_batch(message.papers, message.count, message.total)
+            self.call_after_refresh(self._screen_drawn.set)  # then the loader reads on
         elif isinstance(message, self.Loaded):
             self.papers = message.papers
             main.show_papers(message.papers, message.rows, message.categories)

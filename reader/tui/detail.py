@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -19,7 +20,6 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import TextArea
 
 from reader.identifiers import arxiv_abs_url, arxiv_pdf_url
 from reader.models import Paper, PaperState
@@ -210,10 +210,19 @@ class DetailPane(Vertical):
         super().__init__(id=id, classes=classes)
         self.index: int | None = None
         self._editing: int | None = None
+        self._editor: Any = None
 
     def compose(self) -> ComposeResult:
-        yield TextArea(id="note-editor", soft_wrap=True, tab_behavior="focus")
         yield DetailBody(id="detail-body")
+
+    def mount_editor(self) -> Any:
+        """The inline note editor (a TextArea), mounted after the first paint or on first use."""
+        if self._editor is None:
+            from textual.widgets import TextArea
+
+            self._editor = TextArea(id="note-editor", soft_wrap=True, tab_behavior="focus")
+            self.mount(self._editor, before=0)
+        return self._editor
 
     @property
     def body(self) -> DetailBody:
@@ -226,7 +235,7 @@ class DetailPane(Vertical):
 
     def focus(self, scroll_visible: bool = True) -> DetailPane:
         """Focus goes to the scrolling text (or the editor while a note is being edited)."""
-        target = self.query_one("#note-editor", TextArea) if self.editing else self.body
+        target = self._editor if self.editing else self.body
         target.focus(scroll_visible)
         return self
 
@@ -248,7 +257,7 @@ class DetailPane(Vertical):
         """Open the inline editor on the shown paper's note and focus it."""
         if self.index is None:
             return
-        editor = self.query_one("#note-editor", TextArea)
+        editor = self.mount_editor()
         editor.load_text(note)
         self._editing = self.index
         self.add_class("-editing")
@@ -261,7 +270,7 @@ class DetailPane(Vertical):
             return None
         index, self._editing = self._editing, None
         self.remove_class("-editing")
-        return index, self.query_one("#note-editor", TextArea).text
+        return index, self._editor.text
 
     def finish_note(self) -> None:
         """Close the editor and post its text (called when the editor loses focus)."""
@@ -270,5 +279,5 @@ class DetailPane(Vertical):
             self.post_message(self.NoteEdited(self, *taken))
 
     def on_descendant_blur(self, event: object) -> None:
-        if self._editing is not None and not self.query_one("#note-editor", TextArea).has_focus:
+        if self._editing is not None and not self._editor.has_focus:
             self.finish_note()

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -128,8 +129,13 @@ class FilterPane(VerticalScroll):
         super().__init__(id=id, classes=classes)
         self.spec = FilterSpec()
         self._message: tuple[str, bool] = ("", True)
+        self._categories: list[str] = []
+        self._searches: Mapping[str, str] = {}
+        self._controls_started = False
+        self._controls_mounted = False
 
     def compose(self) -> ComposeResult:
+        """Only the search box at first; `mount_controls` adds the rest after the first paint."""
         yield Label("Search", classes="filter-label")
         yield SearchInput(
             placeholder="words author: cat: year: is: tag: -not",
@@ -137,54 +143,105 @@ class FilterPane(VerticalScroll):
             compact=True,
         )
         yield Static("", id="query-message")
-        yield Label("Status", classes="filter-label")
-        yield Select(
-            [(Text(s.capitalize()), s) for s in STATUSES],
-            value="all",
-            allow_blank=False,
-            id="status",
-            compact=True,
-        )
-        yield Label("Category", classes="filter-label")
-        yield Select(
-            [(Text("Any"), ANY)], value=ANY, allow_blank=False, id="category", compact=True
-        )
-        yield Label("Years (from - to)", classes="filter-label")
-        with Horizontal(id="years"):
-            yield Input(placeholder="from", id="year-from", restrict=r"\d{0,4}", compact=True)
-            yield Input(placeholder="to", id="year-to", restrict=r"\d{0,4}", compact=True)
-        yield Checkbox("Has code", id="has-code", compact=True)
-        yield Label("Sort", classes="filter-label")
-        yield Select(
-            [(Text(s.capitalize()), s) for s in SORTS],
-            value="newest",
-            allow_blank=False,
-            id="sort",
-            compact=True,
-        )
-        yield Label("Saved searches (1-9)", classes="filter-label")
-        yield OptionList(id="saved", compact=True)
+
+    def mount_controls(self) -> None:
+        """Add the status/category/year/code/sort controls and the saved searches.
+
+        Their ~20 widgets (a Select is six) took a tenth of a second of styling before the
+        first frame; the first paint needs only the list, so they come right after it.
+        """
+        if not self._controls_started:
+            self._controls_started = True
+            self.call_later(self._mount_controls)
+
+    async def _mount_controls(self) -> None:
+        await self.mount_all(self._controls())
+        self._controls_mounted = True
+        # Anything set while they were being mounted (categories, a recalled search).
+        self.set_categories(self._categories)
+        self.set_saved(self._searches)
+        self._set_controls(self.spec)
+
+    def _controls(self) -> list[Widget]:
+        spec = self.spec
+        category = spec.category if spec.category in self._categories else ANY
+        return [
+            Label("Status", classes="filter-label"),
+            Select(
+                [(Text(s.capitalize()), s) for s in STATUSES],
+                value=spec.status,
+                allow_blank=False,
+                id="status",
+                compact=True,
+            ),
+            Label("Category", classes="filter-label"),
+            Select(
+                self._category_options(),
+                value=category,
+                allow_blank=False,
+                id="category",
+                compact=True,
+            ),
+            Label("Years (from - to)", classes="filter-label"),
+            Horizontal(
+                Input(
+                    spec.year_from,
+                    placeholder="from",
+                    id="year-from",
+                    restrict=r"\d{0,4}",
+                    compact=True,
+                ),
+                Input(
+                    spec.year_to, placeholder="to", id="year-to", restrict=r"\d{0,4}", compact=True
+                ),
+                id="years",
+            ),
+            Checkbox("Has code", spec.has_code, id="has-code", compact=True),
+            Label("Sort", classes="filter-label"),
+            Select(
+                [(Text(s.capitalize()), s) for s in SORTS],
+                value=spec.sort,
+                allow_blank=False,
+                id="sort",
+                compact=True,
+            ),
+            Label("Saved searches (1-9)", classes="filter-label"),
+            OptionList(*self._saved_options(), id="saved", compact=True),
+        ]
 
     # -- data in ---------------------------------------------------------------------------
 
+    def _category_options(self) -> list[tuple[Text, str]]:
+        return [(Text("Any"), ANY)] + [(Text(inert_text(c)), c) for c in self._categories]
+
+    def _saved_options(self) -> list[Option]:
+        options = []
+        for number, (name, query) in enumerate(saved_search_options(self._searches), start=1):
+            label = Text(f"{number if number <= 9 else ' '} ", style="bold")
+            label.append(inert_text(name))
+            label.append(f"  {inert_text(query)}", style="dim")
+            options.append(Option(label, id=name))
+        return options
+
     def set_categories(self, categories: Sequence[str]) -> None:
         """Offer the categories present in the store."""
-        options = [(Text("Any"), ANY)] + [(Text(inert_text(c)), c) for c in categories]
+        self._categories = list(categories)
+        if not self._controls_mounted:
+            return
         select = self.query_one("#category", Select)
         current = select.value
         with self.prevent(Select.Changed):
-            select.set_options(options)
+            select.set_options(self._category_options())
             select.value = current if current in categories else ANY
 
     def set_saved(self, searches: Mapping[str, str]) -> None:
         """Show the saved searches, numbered as keys 1-9 recall them."""
+        self._searches = dict(searches)
+        if not self._controls_mounted:
+            return
         saved = self.query_one("#saved", OptionList)
         saved.clear_options()
-        for number, (name, query) in enumerate(saved_search_options(searches), start=1):
-            label = Text(f"{number if number <= 9 else ' '} ", style="bold")
-            label.append(inert_text(name))
-            label.append(f"  {inert_text(query)}", style="dim")
-            saved.add_option(Option(label, id=name))
+        saved.add_options(self._saved_options())
 
     def set_message(self, message: str, *, error: bool = True) -> None:
         """A query error, a note (``error=False``), or nothing, under the search box."""
@@ -196,8 +253,16 @@ class FilterPane(VerticalScroll):
 
     def apply(self, spec: FilterSpec) -> None:
         """Set every control to ``spec`` (recalling a saved search, clearing), then post once."""
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
+        with self.prevent(Input.Changed):
             self.query_one("#search", Input).value = spec.text
+        self._set_controls(spec)
+        self.spec = spec
+        self.post_message(self.Changed(self, spec))
+
+    def _set_controls(self, spec: FilterSpec) -> None:
+        if not self._controls_mounted:
+            return  # they are created with the spec's values
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             self.query_one("#status", Select).value = spec.status
             category = self.query_one("#category", Select)
             try:
@@ -208,8 +273,6 @@ class FilterPane(VerticalScroll):
             self.query_one("#year-to", Input).value = spec.year_to
             self.query_one("#has-code", Checkbox).value = spec.has_code
             self.query_one("#sort", Select).value = spec.sort
-        self.spec = spec
-        self.post_message(self.Changed(self, spec))
 
     def focus_search(self) -> None:
         # Focus at once, not after the next refresh: keys typed right after `/` are
@@ -271,6 +334,8 @@ class FilterPane(VerticalScroll):
             self.post_message(self.SavedChosen(self, event.option.id))
 
     def action_delete_saved(self) -> None:
+        if not self._controls_mounted:
+            return
         saved = self.query_one("#saved", OptionList)
         if saved.has_focus and saved.highlighted is not None:
             option = saved.get_option_at_index(saved.highlighted)

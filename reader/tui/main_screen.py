@@ -1,7 +1,7 @@
 """The main screen: filter pane, paper list and detail pane, and the search that feeds them.
 
 Layout is driven by reactives that only toggle CSS classes (``-wide``/``-narrow``,
-``-filters``, ``-detail-open``, ``-loading``); styles/main_screen.tcss does the visual work.
+``-filters``, ``-detail-open``); styles/main_screen.tcss does the visual work.
 Searches run in one thread worker fed from a single "latest request" slot, so typing never
 queues work: a keystroke while a search runs just replaces the pending request.
 """
@@ -21,14 +21,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Label, ProgressBar
 
 from reader.models import Paper
-from reader.paths import bundled_styles_dir
 from reader.text import inert_text
 from reader.tui.actions import TriageActions
 from reader.tui.detail import DetailPane
 from reader.tui.filters import FilterPane, FilterSpec
+from reader.tui.keybar import KeyBar
 from reader.tui.keys import screen_bindings
 from reader.tui.paper_list import PaperList
 
@@ -56,13 +55,13 @@ class SearchRequest:
 class MainScreen(TriageActions, Screen):
     """Three panes side by side when wide; list with toggling filters and detail when narrow."""
 
-    CSS_PATH = bundled_styles_dir() / "main_screen.tcss"
     BINDINGS = screen_bindings()
 
     wide = reactive(True, init=False)
     show_filters = reactive(True, init=False)
     detail_open = reactive(False, init=False)
-    loading = reactive(True, init=False)
+    # Not `loading`: that is Widget's own reactive (covers the widget and disables it).
+    building = reactive(False, init=False)
 
     @dataclass
     class SearchDone(Message):
@@ -84,27 +83,32 @@ class MainScreen(TriageActions, Screen):
         self.total_papers = 0
         self._detail_timer: Timer | None = None
         self.still_loading = False
+        self._progress: tuple[Any, Any] | None = None
 
     def compose(self) -> ComposeResult:
+        # Layout classes before the children exist, so they are styled once, not restyled.
+        self._layout_for(self.app.size.width)
         with Horizontal(id="panes"):
             yield FilterPane(id="filters")
             with Vertical(id="middle"):
-                with Vertical(id="loading-box"):
-                    yield Label("Loading…", id="loading-label")
-                    yield ProgressBar(id="loading-bar", show_eta=False)
                 yield PaperList(id="papers")
             yield DetailPane(id="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        self._apply_classes()
         self.paper_list.border_title = Text("Papers")
         self.detail.border_title = Text("Paper")
         self.detail.border_subtitle = Text("n note · e editor · y copy link · Esc back")
         self.filters.border_title = Text("Filters")
         self.paper_list.focus()
         self._layout_for(self.size.width)
-        self.call_after_refresh(self.app.screen_ready)
+        # Now, not after a refresh: a first batch already read then makes the first frame.
+        self.app.screen_ready()
+
+    def _after_first_rows(self) -> None:
+        """The first rows are on screen: add what the first frame did without."""
+        self.filters.mount_controls()
+        self.detail.mount_editor()
 
     # -- widgets ---------------------------------------------------------------------------
 
@@ -125,8 +129,8 @@ class MainScreen(TriageActions, Screen):
     def _layout_for(self, width: int) -> None:
         wide = width >= WIDE_COLUMNS
         if wide != self.wide or not self.is_mounted:
-            self.show_filters = wide
-        self.wide = wide
+            self.set_reactive(MainScreen.show_filters, wide)
+        self.set_reactive(MainScreen.wide, wide)
         self._apply_classes()
 
     def on_resize(self, event: object) -> None:
@@ -140,7 +144,6 @@ class MainScreen(TriageActions, Screen):
             "-narrow": not self.wide,
             "-filters": self.show_filters,
             "-detail-open": self.detail_open,
-            "-loading": self.loading,
         }
         current = set(self.classes)
         new = (current - wanted.keys()) | {name for name, on in wanted.items() if on}
@@ -165,18 +168,26 @@ class MainScreen(TriageActions, Screen):
         ):
             self.set_focus(self.paper_list)
 
-    def watch_loading(self) -> None:
-        self._apply_classes()
+    def watch_building(self, building: bool) -> None:
+        """The progress box exists only once a store is being built (mounted on demand)."""
+        for box in self.query("#loading-box"):
+            box.display = building
 
     # -- data in (called by the app) -------------------------------------------------------
 
     def show_progress(self, stage: str, done: int, total: int) -> None:
         """Building or loading the store: say what is happening."""
-        self.loading = True
-        self.query_one("#loading-label", Label).update(
-            Text(inert_text(f"Building the store: {stage} {done}/{total}"))
-        )
-        self.query_one("#loading-bar", ProgressBar).update(total=max(total, 1), progress=done)
+        from textual.widgets import Label, ProgressBar
+
+        if self._progress is None:
+            label = Label("Loading…", id="loading-label")
+            bar = ProgressBar(id="loading-bar", show_eta=False)
+            self._progress = (label, bar)
+            self.query_one("#middle").mount(Vertical(label, bar, id="loading-box"), before=0)
+        label, bar = self._progress
+        self.building = True
+        label.update(Text(inert_text(f"Building the store: {stage} {done}/{total}")))
+        bar.update(total=max(total, 1), progress=done)
         self.paper_list.placeholder = f"Building the store: {stage}…"
         self.paper_list.refresh()
 
@@ -184,11 +195,12 @@ class MainScreen(TriageActions, Screen):
         """Part of the store is read: show it (in store order) while the rest comes."""
         plist = self.paper_list
         if self.papers is not papers:
-            self.loading = False
+            self.building = False
             self.papers = papers
             plist.placeholder = "No papers match."
             plist.set_papers(papers, self.app.session.state_of)
             self.filters.set_saved(self.app.session.searches)
+            self.call_after_refresh(self._after_first_rows)
         self.total_papers = total
         self.still_loading = count < total
         plist.set_rows(range(count))
@@ -199,13 +211,14 @@ class MainScreen(TriageActions, Screen):
     ) -> None:
         """The whole store is read: date order, categories; searches wait for the index."""
         plist = self.paper_list
-        self.loading = False
+        self.building = False
         if self.papers is not papers:
             self.papers = papers
             plist.set_papers(papers, self.app.session.state_of)
             self.filters.set_saved(self.app.session.searches)
         self.total_papers = len(papers)
         self.still_loading = False
+        self.call_after_refresh(self._after_first_rows)
         plist.placeholder = "No papers match." if papers else "The store is empty."
         self.filters.set_categories(categories)
         rows = list(rows)
@@ -215,7 +228,8 @@ class MainScreen(TriageActions, Screen):
         self._update_title()
 
     def show_failure(self, message: str) -> None:
-        self.loading = False
+        self.building = False
+        self.call_after_refresh(self._after_first_rows)
         self.paper_list.placeholder = inert_text(message)
         self.paper_list.refresh()
 

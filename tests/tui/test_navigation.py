@@ -157,7 +157,7 @@ def test_a_missing_store_is_built_from_the_seeds_with_progress(tmp_path, state_s
     async def scenario(pilot: Pilot) -> None:
         assert db.exists()
         assert len(app.main.paper_list.rows) == 30
-        assert not app.main.has_class("-loading")
+        assert not app.main.query_one("#loading-box").display
 
     from reader.tui.main_screen import MainScreen
 
