@@ -223,22 +223,28 @@ def _merge(
     built = [paper_draft([items[i] for i in c]) for c in clusters]
     identity_owners = Counter(chain.from_iterable(idents for _f, idents in built))
     reserved = set(known.values()) | {m.key for m in items if m.key}
+    stored = any(m.key or m.aliases for m in items)
     taken: set[str] = set()
     papers: list[Paper] = []
     for n in _key_order(built):
         draft, identities = built[n]
         unique = [i for i in identities if identity_owners[i] == 1]
-        members = [items[i] for i in clusters[n]]
-        old = {m.key for m in members if m.key} | {known[i] for i in unique if i in known}
+        aliases = set(unique)
+        old: set[str] = set()
+        if stored:
+            for i in clusters[n]:
+                if items[i].key:
+                    old.add(items[i].key)  # type: ignore[arg-type]
+                aliases.update(items[i].aliases)
+        if known:
+            old.update(known[i] for i in unique if i in known)
         if old:
             free = sorted(k for k in old if k not in taken)
             key = free[0] if free else new_key(identities[0], taken, reserved)
+            aliases |= old
         else:
             key = new_key(identities[0], taken, reserved)
         taken.add(key)
-        aliases = set(unique) | old
-        for m in members:
-            aliases.update(m.aliases)
         aliases.discard(key)
         papers.append(Paper(key, tuple(sorted(aliases)), *draft))
     papers.sort(key=attrgetter("key"))
