@@ -91,6 +91,7 @@ class SearchIndex:
         dates = [p.date or "" for p in self.papers]
         self._index_of: list[int] = sorted(range(n), key=dates.__getitem__, reverse=True)
         self._pp: list[Paper] = list(map(self.papers.__getitem__, self._index_of))
+        self._in_store_order = self._index_of == list(range(n))
         self._dated = n - dates.count("")
         self._ti = [fold_for_search(p.title) for p in self._pp]
         self._au = [fold_for_search(", ".join(p.authors)) for p in self._pp]
@@ -227,6 +228,8 @@ class SearchIndex:
             if sort == "oldest":
                 cut = bisect_left(found, self._dated)
                 found = found[:cut][::-1] + found[cut:]
+        if self._in_store_order:  # the usual case: the store is written newest first
+            return found
         return list(map(self._index_of.__getitem__, found))
 
     def _term_bits(self, term: Term) -> int:
