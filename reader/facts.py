@@ -169,26 +169,24 @@ def _pick_authors(members: list[MergeItem]) -> MergeItem | None:
     return min(lists, key=rank)
 
 
+def _version_order(version: tuple[str, str, MergeItem]) -> tuple:
+    return (-len(version[1]), version[0], version[2].sort_key)
+
+
 def _versions(members: list[MergeItem]) -> list[tuple[str, str, MergeItem]]:
     """Distinct abstract versions, fullest first; truncated and near-identical copies dropped."""
+    pool = [(form.raw, form.whole, m) for m in members for form in m.forms]
+    pool.sort(key=_version_order)
     seen: list[tuple[str, str, MergeItem]] = []
-    pool = sorted(
-        (
-            (text, norm, m)
-            for m in members
-            for text, norm in zip(m.abstracts, m.norm_abstracts, strict=True)
-        ),
-        key=lambda t: (-len(t[1]), t[0], t[2].sort_key),
-    )
-    for text, norm, item in pool:
+    for version in pool:
+        norm = version[1]
         if not norm:
             continue
-        if any(
-            kept.startswith(norm) or fuzz.ratio(kept, norm, score_cutoff=97)
-            for _t, kept, _i in seen
-        ):
-            continue
-        seen.append((text, norm, item))
+        for _t, kept, _i in seen:
+            if kept.startswith(norm) or fuzz.ratio(kept, norm, score_cutoff=97):
+                break
+        else:
+            seen.append(version)
     return seen
 
 
@@ -218,12 +216,18 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
     if len(members) == 1 and len(members[0].sources) == 1 and len(members[0].abstracts) <= 1:
         return _single_draft(members[0])
     members = sorted(members, key=_SORT_KEY)
-    sources = sorted({s for m in members for s in m.sources}, key=_SOURCE_ORDER)
+    distinct: dict[tuple[str, int, str], SourceRef] = {}  # by value, without SourceRef hashing
+    for m in members:
+        for source in m.sources:
+            distinct.setdefault(_SOURCE_ORDER(source), source)
+    order = sorted(distinct)
+    sources = [distinct[k] for k in order]
+    position = {k: index for index, k in enumerate(order)}
     provenance: dict[str, int] = {}
 
     def note(name: str, item: MergeItem | None) -> None:
         if item is not None and (name in ("title", "abstract") or getattr(item.facts, name)):
-            provenance[name] = sources.index(item.source_for(name))
+            provenance[name] = position[_SOURCE_ORDER(item.source_for(name))]
 
     titled = [m for m in members if m.title]
     counts: dict[str | None, int] = {}
