@@ -174,7 +174,17 @@ def _version_order(version: tuple[str, str, MergeItem]) -> tuple:
 
 
 def _versions(members: list[MergeItem]) -> list[tuple[str, str, MergeItem]]:
-    """Distinct abstract versions, fullest first; truncated and near-identical copies dropped."""
+    """Distinct abstract versions, fullest first; truncated and near-identical copies dropped.
+
+    Each is (text, normalised, item); when all copies share one text (nine clusters in ten)
+    its normalised form is the exact opening (`Normalised.head`), enough for its identity.
+    """
+    forms = [form for m in members for form in m.forms]
+    if forms and all(form is forms[0] for form in forms):
+        form = forms[0]
+        if not form.head:
+            return []
+        return [(form.raw, form.head, min((m for m in members if m.forms), key=_SORT_KEY))]
     pool = [(form.raw, form.whole, m) for m in members for form in m.forms]
     pool.sort(key=_version_order)
     seen: list[tuple[str, str, MergeItem]] = []
