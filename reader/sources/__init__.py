@@ -8,7 +8,6 @@ an error issue, so the other files of a build still import.
 from __future__ import annotations
 
 import codecs
-import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -92,26 +91,35 @@ def _fold_newlines(text: str) -> str:
 
 def sample_lines(text: str) -> tuple[str, ...]:
     """The non-blank lines of the first SAMPLE_CHARS characters of `text`: what the
-    line-based detectors look at (split once per text, not once per detector)."""
-    return _nonblank_lines(text[:SAMPLE_CHARS])
+    line-based detectors look at (split once per text in `detect_layout`)."""
+    current = _detecting
+    if current is not None and current[0] is text:
+        return current[1]
+    return tuple(line for line in text[:SAMPLE_CHARS].split("\n") if line.strip())
 
 
-@functools.lru_cache(maxsize=2)
-def _nonblank_lines(head: str) -> tuple[str, ...]:
-    return tuple(line for line in head.split("\n") if line.strip())
+#: (text, its sample lines) while `detect_layout` runs the detectors over that text.
+_detecting: tuple[str, tuple[str, ...]] | None = None
 
 
 def detect_layout(text: str) -> tuple[Layout | None, float]:
     """The layout whose structure fits the text best, and its confidence."""
+    global _detecting
     best: Layout | None = None
     best_score = 0.0
-    for layout in known_layouts():
-        try:
-            score = layout.detect(text)
-        except Exception:  # a detector bug must not stop a build
-            score = 0.0
-        if score > best_score:
-            best, best_score = layout, score
+    # Another thread detecting at the same time only costs a second split: the cache is
+    # checked by identity and is per text.
+    _detecting = (text, sample_lines(text))
+    try:
+        for layout in known_layouts():
+            try:
+                score = layout.detect(text)
+            except Exception:  # a detector bug must not stop a build
+                score = 0.0
+            if score > best_score:
+                best, best_score = layout, score
+    finally:
+        _detecting = None
     if best_score < MIN_CONFIDENCE:
         return None, best_score
     return best, best_score

@@ -27,7 +27,9 @@ _PARTICLES = frozenset(
 )  # fmt: skip
 #: A possible split point: a character after a non-space one that is not ASCII other than A-Z
 #: (so every uppercase letter; the caller checks `isupper` for the non-ASCII ones).
-_CANDIDATE = re.compile(r"(?<=\S)[^\s\x00-@\[-\x7f]")
+_CANDIDATE = re.compile(r"[^\s\x00-@\[-\x7f](?<=\S.)")  # char first: a fast charset scan
+_AUTHOR_SEPARATORS = re.compile(r",|\band\b")
+_AFFILIATION_SEPARATORS = re.compile(r"\s*(?:·|;|,)\s*")
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?\s*$", re.IGNORECASE)
 #: Surname prefixes that take an inner capital: Le|Cun, De|Vries, Mc|Donald, Mac|Kay.  Any
 #: other run before an inner capital (Report|Chen, Step|Fun, DEs|Yeeun) is a title word
@@ -114,12 +116,15 @@ def _split_affiliations(text: str) -> tuple[str, tuple[str, ...]]:
     if " · " not in text:
         return text, ()
     head, _, tail = text.partition(" · ")
-    parts = re.split(r"\s*(?:·|;|,)\s*", tail)
-    return head, tuple(p.strip() for p in parts if p.strip())
+    return head, tuple(filter(None, map(str.strip, _AFFILIATION_SEPARATORS.split(tail))))
 
 
 def _strip_et_al(text: str) -> tuple[str, bool]:
     """Drop a trailing `et al.` (searched in the last 40 chars only: linear time)."""
+    end = text.rstrip()
+    end = end[:-1] if end.endswith(".") else end
+    if end[-2:].lower() != "al":
+        return text, False  # no `al` or `al.` at the end: no need for the regex
     offset = max(0, len(text) - 40)
     match = _ET_AL.search(text, offset)
     if not match:
@@ -132,8 +137,8 @@ def parse_author_line(text: str) -> AuthorLine:
     text = text.strip()
     text, affiliations = _split_affiliations(text)
     text, truncated = _strip_et_al(text)
-    names = tuple(n.strip() for n in re.split(r",|\band\b", text) if n.strip())
-    return AuthorLine(names, truncated, affiliations)
+    parts = _AUTHOR_SEPARATORS.split(text) if "and" in text else text.split(",")
+    return AuthorLine(tuple(filter(None, map(str.strip, parts))), truncated, affiliations)
 
 
 def looks_like_author_line(text: str) -> bool:

@@ -19,7 +19,6 @@ from typing import Any
 from reader.identifiers import normalise_arxiv_id
 from reader.models import ParseIssue, ParseResult, Record, SourceRef
 from reader.sources import Layout, ParseOptions
-from reader.text import latex_to_unicode
 
 LAYOUT_NAME = "bibtex"
 
@@ -224,6 +223,8 @@ def decode_latex(value: str) -> str:
     for escape, (placeholder, _char) in _PLACEHOLDERS.items():
         text = text.replace(escape, placeholder)
     if "\\" in text or "$" in text:
+        from reader.text import latex_to_unicode  # here: it imports Rich, and detection must not
+
         text = latex_to_unicode(text)
     else:  # no macros: every brace is BibTeX case protection
         text = text.replace("{", "").replace("}", "")

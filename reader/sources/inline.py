@@ -25,6 +25,7 @@ _HEADER = re.compile(
     rf"(?P<mon>(?i:{MONTH_PATTERN}))\.?\s*(?P<day>\d{{1,3}})"
     r"(?:,\s*(?P<year>\d{1,9}))?\s*(?P<code>Code)?"
 )
+_DIGIT = re.compile(r"\d")
 _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+")
 _URL_TRAIL = ".,;:!?)]}'\"”’>"
 _CODE_HOSTS = re.compile(
@@ -67,8 +68,8 @@ def _header_fields(text: str) -> HeaderFields | None:
     if len(text) > MAX_HEADER_LINE and not text[0].isspace() and not text[-1].isspace():
         return None
     text = text.strip()
-    if not text or len(text) > MAX_HEADER_LINE:
-        return None
+    if not text or len(text) > MAX_HEADER_LINE or not _DIGIT.search(text):
+        return None  # (a header has a day: most short titles and names go no further)
     return _stripped_header_fields(text)
 
 
