@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 from reader.models import Paper, ParseIssue, ParseResult, Record, SourceRef
 from reader.sources import ParseOptions, iter_listing_files, parse_listing
@@ -120,14 +125,14 @@ def parse_paths(
     return parsed
 
 
-#: Less listing text than this is parsed in this process: starting workers costs more
-#: (~0.2 s) than they would save.
+#: Less listing text than this is parsed in this process alone: starting a worker costs
+#: more (~0.2 s) than it would save.
 PARALLEL_MIN_BYTES = 16 << 20
 
 
 def parse_workers(files: Sequence[Path]) -> int:
-    """How many worker processes should parse `files`: 0 (parse here) unless there are at
-    least two files, two CPUs and PARALLEL_MIN_BYTES of text."""
+    """How many worker processes should parse `files` alongside this one: one per CPU beyond
+    the first, if there are at least two files and PARALLEL_MIN_BYTES of text; else 0."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if not cpus or cpus < 2 or len(files) < 2:
         return 0
@@ -135,32 +140,27 @@ def parse_workers(files: Sequence[Path]) -> int:
     for path in files:
         with contextlib.suppress(OSError):
             total += os.path.getsize(path)
-    return min(cpus, len(files)) if total >= PARALLEL_MIN_BYTES else 0
+    return min(cpus - 1, len(files) - 1) if total >= PARALLEL_MIN_BYTES else 0
 
 
 def _parse_jobs(
     jobs: Sequence[tuple[Path, str]], options: ParseOptions, workers: int
 ) -> Iterator[ParseResult]:
-    """One ParseResult per (path, label) job, in order, parsed here or by `workers` processes.
-
-    If the workers cannot start or one dies, the files not yet parsed are parsed here: the
-    result is the same either way.  Closing the iterator stops the workers.
-    """
+    """One ParseResult per (path, label) job, in order: parsed here, or shared with `workers`
+    processes.  Closing the iterator stops the workers."""
+    pool = _ParseWorkers.start(workers, jobs, options) if workers else None
+    if pool is None:
+        for path, label in jobs:
+            yield parse_listing(path, options, label=label)
+        return
     done = 0
-    if workers:
-        pool = _ParseWorkers.start(workers, jobs, options)
-        try:
-            while pool is not None and done < len(jobs):
-                plain = pool.result(done)
-                if plain is None:
-                    break
-                done += 1
-                yield _from_plain(plain)
-        finally:
-            if pool is not None:
-                pool.stop(kill=done < len(jobs))
-    for path, label in jobs[done:]:
-        yield parse_listing(path, options, label=label)
+    try:
+        while done < len(jobs):
+            result = pool.result(done)
+            done += 1
+            yield result
+    finally:
+        pool.stop(kill=done < len(jobs))
 
 
 #: A worker: reads sys.path then jobs (pickles) from stdin, writes PlainResults to stdout.
@@ -168,10 +168,16 @@ _WORKER_CODE = (
     "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
     "from reader.build import parse_worker_main; parse_worker_main()"
 )
+#: Jobs a worker holds at once: the next is already in its pipe when it finishes one.
+_JOBS_IN_FLIGHT = 2
 
 
 class _ParseWorkers:
-    """Worker processes that parse jobs handed out in order, one at a time per worker.
+    """Worker processes sharing the jobs with this process, in order of the job list.
+
+    Whoever is free takes the next job: a worker through its feeder thread, this process
+    whenever it needs a result a worker has not delivered yet.  A worker that dies leaves
+    its jobs to this process, so the results are always those of parsing here.
 
     Plain `python -c` processes fed through pipes, not multiprocessing: nothing of the
     caller's main module is imported again in a worker, nothing is forked from a threaded
@@ -189,9 +195,12 @@ class _ParseWorkers:
         self._jobs = jobs
         self._options = options
         self._next_job = 0
-        self._results: dict[int, PlainResult] = {}
+        self._results: dict[int, ParseResult | PlainResult] = {}
+        self._orphans: set[int] = set()  # taken by a worker that died before answering
         self._failed = False
         self._changed = threading.Condition()
+        #: Results that came from workers (the rest were parsed here).
+        self.from_workers = 0
         self._feeders = [
             threading.Thread(target=self._feed, args=(process,), daemon=True, name="parse-feeder")
             for process in processes
@@ -217,7 +226,8 @@ class _ParseWorkers:
                     start_new_session=True,
                 )
                 processes.append(process)
-                assert process.stdin is not None
+                assert process.stdin is not None and process.stdout is not None
+                _widen_pipe(process.stdout)
                 pickle.dump(sys.path, process.stdin)
                 process.stdin.flush()
         except (OSError, ValueError):
@@ -226,34 +236,62 @@ class _ParseWorkers:
             return None
         return cls(processes, jobs, options)
 
+    def _take_job(self) -> int | None:
+        """The next job for a worker (None once all are taken or the pool failed)."""
+        with self._changed:
+            if self._failed or self._next_job >= len(self._jobs):
+                return None
+            self._next_job += 1
+            return self._next_job - 1
+
     def _feed(self, process: subprocess.Popen[bytes]) -> None:
-        """Hand `process` the next job until none is left; any failure stops the pool."""
+        """Keep `process` busy with jobs and collect its answers; any failure ends the pool's
+        share of the work (this process does the rest)."""
         assert process.stdin is not None and process.stdout is not None
+        in_flight: list[int] = []
         try:
             while True:
-                with self._changed:
-                    if self._failed or self._next_job >= len(self._jobs):
-                        return
-                    index = self._next_job
-                    self._next_job += 1
-                path, label = self._jobs[index]
-                pickle.dump((str(path), label, self._options), process.stdin)
-                process.stdin.flush()
+                while len(in_flight) < _JOBS_IN_FLIGHT and (index := self._take_job()) is not None:
+                    path, label = self._jobs[index]
+                    pickle.dump((str(path), label, self._options), process.stdin)
+                    process.stdin.flush()
+                    in_flight.append(index)
+                if not in_flight:
+                    return
                 plain = pickle.load(process.stdout)
                 with self._changed:
-                    self._results[index] = plain
+                    self._results[in_flight.pop(0)] = plain
+                    self.from_workers += 1
                     self._changed.notify_all()
-        except Exception:  # a worker died or a pipe broke: the caller parses the rest
+        except Exception:  # a worker died or a pipe broke
             with self._changed:
                 self._failed = True
+                self._orphans.update(in_flight)
                 self._changed.notify_all()
 
-    def result(self, index: int) -> PlainResult | None:
-        """Job `index`'s result once it is in, or None if the pool failed before that."""
-        with self._changed:
-            while index not in self._results and not self._failed:
-                self._changed.wait()
-            return self._results.pop(index, None)
+    def result(self, index: int) -> ParseResult:
+        """Job `index`'s result; while a worker still has it, parse later jobs here."""
+        while True:
+            with self._changed:
+                if index in self._results:
+                    found = self._results.pop(index)
+                    return found if isinstance(found, ParseResult) else _from_plain(found)
+                if index in self._orphans or index >= self._next_job:
+                    self._orphans.discard(index)
+                    self._next_job = max(self._next_job, index + 1)
+                    mine = index
+                elif self._next_job < len(self._jobs):
+                    mine = self._next_job
+                    self._next_job += 1
+                else:
+                    self._changed.wait()
+                    continue
+            path, label = self._jobs[mine]
+            parsed = parse_listing(path, self._options, label=label)
+            if mine == index:
+                return parsed
+            with self._changed:
+                self._results[mine] = parsed
 
     def stop(self, *, kill: bool) -> None:
         """End the workers: at once (`kill`), or by closing their input once all is done."""
@@ -273,6 +311,20 @@ class _ParseWorkers:
             for pipe in (process.stdin, process.stdout):
                 with contextlib.suppress(OSError):
                     pipe.close()  # type: ignore[union-attr]
+
+
+#: A listing's records pickled are ~0.6 MB: a pipe that holds them lets a worker write its
+#: answer and go on, and the feeder read it in one go (a 64 KB pipe costs a GIL hand-over
+#: per chunk while this process is parsing).
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(pipe: IO[bytes]) -> None:
+    """Grow a pipe's buffer to _PIPE_BYTES where the system allows (Linux); else leave it."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl else None
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), set_size, _PIPE_BYTES)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from reader.build import build_store
+from reader.sources import parse_listing
 from tests.conftest import REPO_ROOT, SEEDS_DIR
 
 
@@ -94,11 +96,20 @@ def _parse(paths: list[Path], monkeypatch: pytest.MonkeyPatch, workers: int) -> 
 def test_workers_parse_exactly_as_this_process_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import reader.build
+
     started = _watch_worker_pools(monkeypatch)
     folder = _mixed_folder(tmp_path)
     serial, serial_calls = _parse([folder], monkeypatch, 0)
+
+    def slowly(*args: object, **kwargs: object) -> object:  # so workers get jobs too
+        time.sleep(0.02)
+        return parse_listing(*args, **kwargs)
+
+    monkeypatch.setattr(reader.build, "parse_listing", slowly)
     pooled, pooled_calls = _parse([folder], monkeypatch, 2)
-    assert len(started) == 1 and not started[0]._failed  # the workers parsed every file
+    assert len(started) == 1 and not started[0]._failed
+    assert started[0].from_workers > 0
     assert pooled == serial
     assert pooled_calls == serial_calls
     assert serial.failed_files > 3 and len(serial.records) > 50  # the folder has every outcome
@@ -155,4 +166,4 @@ def test_parse_workers_only_for_enough_text(tmp_path: Path) -> None:
     big.write_bytes(b"x" * PARALLEL_MIN_BYTES)
     assert parse_workers([big]) == 0  # one file: nothing to share out
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert parse_workers([big, small[0]]) == (2 if (cpus or 1) >= 2 else 0)
+    assert parse_workers([big, small[0]]) == (1 if (cpus or 1) >= 2 else 0)  # + this process
