@@ -215,7 +215,7 @@ def _derived_title(abstract: str, source: SourceRef) -> str:
 def _union(members: list[MergeItem], name: str) -> tuple[str, ...]:
     values: list[str] = []
     for item in members:
-        values.extend(v for v in getattr(item.facts, name) if v not in values)  # type: ignore[union-attr]
+        values.extend(v for v in getattr(item.facts, name) if v not in values)
     return tuple(values)
 
 

@@ -2,10 +2,11 @@
 
 Records are first put in a content order (never input order), then joined with union-find
 over small blocks (same arXiv id, same normalised title, same abstract opening or closing)
-so 100k records merge in seconds; within a block rapidfuzz decides.  Different arXiv ids
-never join.  Each paper's key is derived from its primary identity (title fingerprint before
-arXiv id, so a later file adding the id keeps the key) unless an earlier store already gave
-one of its identities a key, which is then kept.
+so 100k records merge in seconds; within a block rapidfuzz decides, and abstract matches
+join best first.  Different arXiv ids never join, nor do abstract matches join papers whose
+titles disagree.  Each paper's key is derived from its primary identity (title fingerprint
+before arXiv id, so a later file adding the id keeps the key) unless an earlier store
+already gave one of its identities a key, which is then kept.
 
 This module owns the grouping and the keys' assignment; ``reader.facts`` chooses each
 field's value within a group and ``reader.identities`` says what a paper is known by.
@@ -47,15 +48,19 @@ class MergeResult:
 
 
 class _UnionFind:
-    """Union-find whose components never join two different arXiv ids.
+    """Union-find whose components never join two different arXiv ids, nor (when asked)
+    two sets of titles of which none agrees with the other.
 
     A component holds at most one id (a union that would bring a second is refused), so
-    each root keeps that id or None.
+    each root keeps that id or None, and the normalised titles of its members.
     """
 
     def __init__(self, items: list[MergeItem]) -> None:
         self.parent = list(range(len(items)))
         self.ids: list[object] = [i.facts.arxiv_id or None for i in items]
+        self.titles: list[tuple[str, ...]] = [
+            (i.norm_title,) if i.norm_title else () for i in items
+        ]
 
     def find(self, a: int) -> int:
         parent = self.parent
@@ -64,18 +69,36 @@ class _UnionFind:
             a = parent[a]
         return a
 
-    def union(self, a: int, b: int) -> bool:
+    def union(self, a: int, b: int, *, titles_agree: bool = False) -> bool:
+        """Join A's and B's components; False if their arXiv ids differ, or if TITLES_AGREE
+        is asked and both have titles of which none agrees with one of the other's."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         id_a, id_b = self.ids[ra], self.ids[rb]
         if id_a and id_b and id_a != id_b:
             return False
+        titles_a, titles_b = self.titles[ra], self.titles[rb]
+        if (
+            titles_agree
+            and titles_a
+            and titles_b
+            and not any(_titles_agree(x, y) for x in titles_a for y in titles_b)
+        ):
+            return False
         if rb < ra:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.ids[ra] = id_a or id_b
+        if titles_b:
+            self.titles[ra] = tuple(dict.fromkeys((*titles_a, *titles_b)))
         return True
+
+
+def _titles_agree(x: str, y: str) -> bool:
+    """Normalised titles of one paper: equal, or one cut short or run on by a listing whose
+    title runs into its authors (`magistral` and `magistralmistral ai abhinav rastogi`)."""
+    return x.startswith(y) or y.startswith(x)
 
 
 def _abstracts_match(a: MergeItem, b: MergeItem) -> bool:
@@ -103,8 +126,11 @@ def _abstracts_match(a: MergeItem, b: MergeItem) -> bool:
                 continue
             if not (a.norm_title and b.norm_title) or a.norm_title == b.norm_title:
                 return True
-            # Differently titled: only near-identical abstracts.
-            if fuzz.ratio(fx.whole, fy.whole, score_cutoff=90) >= 90:
+            # Titled differently: one title run on or cut short, and near-identical abstracts
+            # (papers that share an abstract under other titles are different papers).
+            if _titles_agree(a.norm_title, b.norm_title) and (
+                fuzz.ratio(fx.whole, fy.whole, score_cutoff=90) >= 90
+            ):
                 return True
     return False
 
@@ -160,10 +186,23 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
                         )
                     )
                     break
-    shared = sorted(key for key, members in by_words.items() if len(members) > 1)
-    for key in shared:
+    # Abstract matches join best first, and never two components whose titles disagree:
+    # an entry without a title that matches two differently titled papers joins the one
+    # whose abstract it repeats, not both.
+    joined = [find(i) for i in range(len(items))]
+    matches: dict[tuple[int, int], float] = {}
+    for key in sorted(key for key, members in by_words.items() if len(members) > 1):
         for block in _fine_blocks(items, sorted(set(by_words[key]))):
-            _match_block(items, block, uf)
+            for pos, b in enumerate(block):
+                for a in block[:pos]:
+                    if (
+                        joined[a] != joined[b]
+                        and (a, b) not in matches
+                        and _abstracts_match(items[a], items[b])
+                    ):
+                        matches[a, b] = _likeness(items[a], items[b])
+    for a, b in sorted(matches, key=lambda pair: (-matches[pair], pair)):
+        uf.union(a, b, titles_agree=True)
     groups: dict[int, list[int]] = defaultdict(list)
     for index in range(len(items)):
         groups[find(index)].append(index)
@@ -182,13 +221,14 @@ def _fine_blocks(items: list[MergeItem], members: list[int]) -> Iterable[list[in
     return [sorted(set(v)) for _k, v in sorted(finer.items()) if 1 < len(v) <= MAX_BLOCK]
 
 
-def _match_block(items: list[MergeItem], block: list[int], uf: _UnionFind) -> None:
-    find = uf.find
-    for pos, b in enumerate(block):
-        item_b = items[b]
-        for a in block[:pos]:
-            if find(a) != find(b) and _abstracts_match(items[a], item_b):
-                uf.union(a, b)
+def _likeness(a: MergeItem, b: MergeItem) -> float:
+    """How alike two matching items' abstracts are (100: the same text)."""
+    best = 0.0
+    for fx in a.forms:
+        for fy in b.forms:
+            if fx.head and fy.head:
+                best = max(best, 100.0 if fx is fy else fuzz.ratio(fx.whole, fy.whole))
+    return best
 
 
 def merge_records(

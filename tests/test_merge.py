@@ -304,3 +304,110 @@ def test_normalised_ends_are_exact_parts_of_the_whole(raw: str) -> None:
         assert len(form.head) >= HEAD_MIN_CHARS and len(form.head.split()) >= HEAD_MIN_WORDS
     if form.tail != whole:
         assert len(form.tail.split()) >= TAIL_MIN_WORDS
+
+
+# Real abstracts (arXiv metadata is CC0) of papers the 100k benchmark merged wrongly: the same
+# abstract under another title (2510.09021 and 2510.27094 share it word for word), and a
+# paper whose opening a later, differently titled paper reuses (2601.19659, 2606.16256).
+PROOF_GRADING = (  # arXiv:2510.09021
+    "State-of-the-art (SOTA) LLMs have progressed from struggling on proof-based Olympiad"
+    " problems to solving most of the IMO 2025 problems, with leading systems reportedly "
+    "handling 5 of 6 problems. Given this progress, we assess how well these models can "
+    "grade proofs: detecting errors, judging their severity, and assigning fair scores "
+    "beyond binary correctness. We study proof-analysis capabilities using a corpus of 90"
+    " Gemini 2.5 Pro-generated solutions that we grade on a 1-4 scale with detailed error"
+    " annotations, and on MathArena solution sets for IMO/USAMO 2025 scored on a 0-7 "
+    "scale. Our analysis shows that models can reliably flag incorrect (including subtly "
+    "incorrect) solutions but exhibit calibration gaps in how partial credit is assigned."
+    " To address this, we introduce agentic workflows that extract and analyze reference "
+    "solutions and automatically derive problem-specific rubrics for a multi-step grading"
+    " process. We instantiate and compare different design choices for the grading "
+    "workflows, and evaluate their trade-offs. Across our annotated corpus and MathArena,"
+    " our proposed workflows achieve higher agreement with human grades and more "
+    "consistent handling of partial credit across metrics. We release all code, data, and"
+    " prompts/logs to facilitate future research."
+)
+KEEPLORA = (  # arXiv:2601.19659
+    "Continual learning for pre-trained vision-language models requires balancing three "
+    "competing objectives: retaining pre-trained knowledge, preserving knowledge from a "
+    "sequence of learned tasks, and maintaining the plasticity to acquire new knowledge. "
+    "This paper presents a simple but effective approach called KeepLoRA to effectively "
+    "balance these objectives. We first analyze the knowledge retention mechanism within "
+    "the model parameter space and find that general knowledge is mainly encoded in the "
+    "principal subspace, while task-specific knowledge is encoded in the residual "
+    "subspace. Motivated by this finding, KeepLoRA learns new tasks by restricting LoRA "
+    "parameter updates in the residual subspace to prevent interfering with previously "
+    "learned capabilities. Specifically, we infuse knowledge for a new task by projecting"
+    " its gradient onto a subspace orthogonal to both the principal subspace of pre-"
+    "trained model and the dominant directions of previous task features. Our theoretical"
+    " and empirical analyses confirm that KeepLoRA balances the three objectives and "
+    "achieves state-of-the-art performance. The implementation code is available at "
+    "https://github.com/MaolinLuo/KeepLoRA."
+)
+KEEPLORA_PP = (  # arXiv:2606.16256
+    "Continual learning for pre-trained vision-language models requires balancing three "
+    "competing objectives: retaining pre-trained knowledge, preserving knowledge from a "
+    "sequence of learned tasks, and maintaining the plasticity to acquire new knowledge. "
+    "This paper presents KeepLoRA++, balancing these objectives through a unified dual-"
+    "dimensional knowledge retention mechanism. We analyze knowledge distribution of "
+    "Transformer architecture from both inter-layer and intra-layer perspectives. The "
+    "inter-layer perspective examines how retention is distributed across layers, while "
+    "the intra-layer perspective focuses on the parameter space within each layer. Our "
+    "analysis reveals a structural property: general transferable knowledge is mainly "
+    "encoded in the shallow layers and the principal subspace of the parameters, while "
+    "task-specific adaptations are localized in the deep layers and the residual "
+    "subspace. Motivated by this insight, KeepLoRA++ introduces a layer-scaled residual "
+    "gradient adaptation method. New tasks are learned by restricting LoRA parameter "
+    "updates to the residual subspace, combined with a shallow-to-deep layer scaling, to "
+    "prevent interference with previously acquired capabilities. Specifically, the "
+    "gradient of a new task is projected onto a subspace orthogonal to both the principal"
+    " subspace of the pre-trained model and the dominant directions of previous task "
+    "features, while simultaneously assigning smaller update magnitudes to shallow layers"
+    " and larger ones to deeper layers. Our theoretical analysis and empirical "
+    "evaluations confirm that KeepLoRA++ successfully balances these three competing "
+    "objectives, consistently outperforming representative baselines across image "
+    "classification, visual question answering, and video understanding tasks."
+)
+
+
+def test_one_abstract_under_two_titles_is_two_papers() -> None:
+    records = [
+        _rec(5, "d.txt", "arxiv", title="RefGrader: Automated Grading of Mathematical "
+             "Competition Proofs using Agentic Workflows", title_own_line=True,
+             arxiv_id="2510.09021", abstract=PROOF_GRADING),
+        _rec(9, "a.txt", title="CombiGraph-Vis: A Curated Multimodal Olympiad Benchmark for "
+             "Discrete Mathematical Reasoning", abstract=PROOF_GRADING),
+    ]  # fmt: skip
+    assert len(merge_records(records).papers) == 2
+
+
+def test_a_title_run_into_its_authors_still_merges() -> None:
+    title = (
+        "RefGrader: Automated Grading of Mathematical Competition Proofs using Agentic Workflows"
+    )
+    records = [
+        _rec(5, "d.txt", "arxiv", title=title, title_own_line=True, abstract=PROOF_GRADING),
+        _rec(9, "a.txt", title=title + "Hamed Mahdavi, Pouria Mahdavinia", abstract=PROOF_GRADING),
+    ]
+    assert len(merge_records(records).papers) == 1
+
+
+def test_an_untitled_copy_joins_the_paper_it_repeats_not_one_sharing_its_opening() -> None:
+    revised = KEEPLORA_PP.rsplit(". ", 1)[0] + "."  # a relisting with its last sentence cut
+    records = [
+        _rec(1, "a.txt", title="KeepLoRA: Continual Learning with Residual Gradient "
+             "Adaptation", authors=("Mao-Lin Luo", "Zi-Hao Zhou"), abstract=KEEPLORA),
+        _rec(1, "c.txt", "abstracts", abstract=KEEPLORA),
+        _rec(4, "b.txt", "blocks", title="KeepLoRA++: Continual Learning with Layer-Scaled "
+             "Residual Gradient Adaptation", title_own_line=True,
+             authors=("Mao-Lin Luo", "Yi-Lin Zhang"), abstract=KEEPLORA_PP),
+        _rec(8, "d.txt", "arxiv", title="KeepLoRA++: Continual Learning with Layer-Scaled "
+             "Residual Gradient Adaptation", title_own_line=True, arxiv_id="2606.16256",
+             abstract=revised),
+    ]  # fmt: skip
+    for order in (records, records[::-1], records[1:] + records[:1]):
+        papers = sorted(merge_records(order).papers, key=lambda p: p.title)
+        assert [(p.title[:10], len(p.sources)) for p in papers] == [
+            ("KeepLoRA++", 2),
+            ("KeepLoRA: ", 2),
+        ]
