@@ -8,7 +8,7 @@ the search.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rich.text import Text
@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets import Checkbox, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
 from reader.text import inert_text
@@ -81,9 +81,51 @@ class SearchInput(Input):
     only its own scroll state is updated.
     """
 
+    on_text: Callable[[str], None] | None = None
+    """Called with the new text in the same turn as the keystroke (Input.Changed comes later)."""
+
     def _watch_value(self, value: str) -> None:
         set_virtual_size(self, Size(self.content_width, 1))  # Input's own set is then a no-op
         super()._watch_value(value)
+        if self.on_text is not None:
+            self.on_text(value)
+
+
+class QueryNote(Widget):
+    """The line(s) under the search box: a query error, a note such as "Indexing…", or none.
+
+    A Static would re-lay out the whole screen on every change of text (its height is auto)
+    and the error colour came from a class on the pane (a restyle of all its widgets); the
+    note re-lays out only when its number of lines changes and colours its own text.
+    """
+
+    COMPONENT_CLASSES = {"query-note--error"}  # noqa: RUF012
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = ""
+        self.error = False
+        self._lines = 0
+
+    def show(self, text: str, *, error: bool) -> None:
+        self.text, self.error = text, error and bool(text)
+        width = self.content_region.width
+        lines = self._count_lines(width) if width else -1
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
+
+    def _count_lines(self, width: int) -> int:
+        if not self.text:
+            return 0
+        return len(Text(self.text).wrap(self.app.console, max(width, 1)))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._lines = self._count_lines(width)
+        return self._lines
+
+    def render(self) -> Text:
+        style = self.get_component_rich_style("query-note--error") if self.error else ""
+        return Text(self.text, style=style)
 
 
 def saved_search_options(searches: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -125,9 +167,17 @@ class FilterPane(VerticalScroll):
         pane: FilterPane
         name: str
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+        on_change: Callable[[FilterSpec], None] | None = None,
+    ) -> None:
+        """``on_change`` is called with the new spec at once; without it, Changed is posted."""
         super().__init__(id=id, classes=classes)
         self.spec = FilterSpec()
+        self._on_change = on_change
         self._message: tuple[str, bool] = ("", True)
         self._categories: list[str] = []
         self._searches: Mapping[str, str] = {}
@@ -137,12 +187,14 @@ class FilterPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         """Only the search box at first; `mount_controls` adds the rest after the first paint."""
         yield Label("Search", classes="filter-label")
-        yield SearchInput(
+        search = SearchInput(
             placeholder="words author: cat: year: is: tag: -not",
             id="search",
             compact=True,
         )
-        yield Static("", id="query-message")
+        search.on_text = lambda text: self._changed(text=text)
+        yield search
+        yield QueryNote(id="query-message")
 
     def mount_controls(self) -> None:
         """Add the status/category/year/code/sort controls and the saved searches.
@@ -246,18 +298,17 @@ class FilterPane(VerticalScroll):
     def set_message(self, message: str, *, error: bool = True) -> None:
         """A query error, a note (``error=False``), or nothing, under the search box."""
         if (message, error) == self._message:
-            return  # an update re-lays out the screen: not on every keystroke
+            return
         self._message = (message, error)
-        self.query_one("#query-message", Static).update(Text(inert_text(message)))
-        self.set_class(bool(message) and error, "-error")
+        self.query_one("#query-message", QueryNote).show(inert_text(message), error=error)
 
     def apply(self, spec: FilterSpec) -> None:
         """Set every control to ``spec`` (recalling a saved search, clearing), then post once."""
+        self.spec = spec  # first: the search box then reports no change of its own
         with self.prevent(Input.Changed):
             self.query_one("#search", Input).value = spec.text
         self._set_controls(spec)
-        self.spec = spec
-        self.post_message(self.Changed(self, spec))
+        self._announce(spec)
 
     def _set_controls(self, spec: FilterSpec) -> None:
         if not self._controls_mounted:
@@ -285,6 +336,12 @@ class FilterPane(VerticalScroll):
         spec = replace(self.spec, **values)  # type: ignore[arg-type]
         if spec != self.spec:
             self.spec = spec
+            self._announce(spec)
+
+    def _announce(self, spec: FilterSpec) -> None:
+        if self._on_change is not None:
+            self._on_change(spec)
+        else:
             self.post_message(self.Changed(self, spec))
 
     @on(Input.Changed, "#search")

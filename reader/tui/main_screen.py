@@ -16,7 +16,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -88,11 +88,11 @@ class MainScreen(TriageActions, Screen):
     def compose(self) -> ComposeResult:
         # Layout classes before the children exist, so they are styled once, not restyled.
         self._layout_for(self.app.size.width)
-        with Horizontal(id="panes"):
-            yield FilterPane(id="filters")
-            with Vertical(id="middle"):
-                yield PaperList(id="papers")
-            yield DetailPane(id="detail")
+        # Panes straight on the screen, no containers: every widget under the list's lines
+        # is drawn and cut again on each repaint of the list (each keystroke).
+        yield FilterPane(id="filters", on_change=self._filters_changed)
+        yield PaperList(id="papers")
+        yield DetailPane(id="detail")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
@@ -183,7 +183,7 @@ class MainScreen(TriageActions, Screen):
             label = Label("Loading…", id="loading-label")
             bar = ProgressBar(id="loading-bar", show_eta=False)
             self._progress = (label, bar)
-            self.query_one("#middle").mount(Vertical(label, bar, id="loading-box"), before=0)
+            self.mount(Vertical(label, bar, id="loading-box"), before=0)
         label, bar = self._progress
         self.building = True
         label.update(Text(inert_text(f"Building the store: {stage} {done}/{total}")))
@@ -248,8 +248,8 @@ class MainScreen(TriageActions, Screen):
 
     # -- search ----------------------------------------------------------------------------
 
-    @on(FilterPane.Changed)
-    def _filters_changed(self, event: FilterPane.Changed) -> None:
+    def _filters_changed(self, spec: FilterSpec) -> None:
+        """The pane calls this in the same turn as the keystroke or click (not a message)."""
         self.request_search()
 
     def request_search(self, *, keep: int | None = None, force: bool = False) -> None:
@@ -273,12 +273,34 @@ class MainScreen(TriageActions, Screen):
             if text:
                 self.filters.set_message("Indexing the store; results follow…", error=False)
             return
+        if getattr(self.index, "word_indexes_ready", False):
+            self._search_now(request)
+            return
         with self._search_lock:
             self._pending = request
             if self._searching:
                 return
             self._searching = True
         self.run_worker(self._search_loop, thread=True, group="search", exit_on_error=False)
+
+    def _search_now(self, request: SearchRequest) -> None:
+        """Answer from the word indexes here and now (milliseconds, even at 100k papers).
+
+        Called in the same turn as the keystroke, so the search box and the list change in
+        one frame; a worker would add a thread hop and, Textual drawing at most 60 frames a
+        second, usually a wait for the next frame after the box's own.  Scans (indexes not
+        built yet) still go to the worker.
+        """
+        with self._search_lock:
+            self._pending = None  # whatever the worker has not started is stale now
+        try:
+            rows = query_module().run_query(
+                request.query, self.index, self.app.session.state_of, sort=request.sort
+            )
+        except Exception as exc:  # a bug in a search must not take the app down
+            self.filters.set_message(f"Search failed: {exc}")
+            return
+        self._show_result(request, rows)
 
     def _search_loop(self) -> None:
         """Run the newest pending request until there is none (in a thread)."""
@@ -299,10 +321,13 @@ class MainScreen(TriageActions, Screen):
 
     @on(SearchDone)
     def _search_done(self, event: SearchDone) -> None:
-        if self._last_request != (event.request.text, event.request.sort):
+        self._show_result(event.request, event.rows)
+
+    def _show_result(self, request: SearchRequest, rows: list[int]) -> None:
+        if self._last_request != (request.text, request.sort):
             return  # a newer request is on its way
-        self.shown_query = event.request.text
-        self.paper_list.set_rows(event.rows, keep=event.request.keep)
+        self.shown_query = request.text
+        self.paper_list.set_rows(rows, keep=request.keep)
         self._update_title()
 
     def _update_title(self) -> None:
@@ -313,12 +338,11 @@ class MainScreen(TriageActions, Screen):
         if self.shown_query:
             title.append(" · ")
             title.append(inert_text(self.shown_query))
-        plist.border_title = title
         parts = []
         if plist.selected:
             parts.append(f"{len(plist.selected)} selected")
         parts.append(f"sort: {self.filters.spec.sort}")
-        plist.border_subtitle = Text(" · ".join(parts))
+        plist.set_titles(title, Text(" · ".join(parts)))
 
     # -- list and detail messages ----------------------------------------------------------
 

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.content import Content
 from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
@@ -26,7 +27,7 @@ from textual.strip import Strip
 from reader.models import EMPTY_STATE, Paper, PaperState
 from reader.text import display_text
 from reader.tui.lines import set_virtual_height
-from reader.tui.rows import RowStyles, row_text
+from reader.tui.rows import RowStyles, row_segments
 
 StateOf = Callable[[Paper], PaperState]
 
@@ -88,11 +89,13 @@ class PaperList(ScrollView, can_focus=True):
         self.placeholder = "Loading…"
         self._state_of: StateOf = lambda _paper: EMPTY_STATE
         self._titles: dict[int, str] = {}
-        self._strips: LRUCache[tuple, Strip] = LRUCache(512)
-        self._version = 0
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._version = 0  # bumped when marks or styles change: every cached strip is stale
         self._styles: RowStyles | None = None
         self._cursor_style = Style()
         self._last_posted: int | None = -1
+        self._border_texts: dict[str, Text] = {}
+        self._paint: tuple[int, int, bool] | None = None
 
     # -- data in -------------------------------------------------------------------------
 
@@ -101,6 +104,8 @@ class PaperList(ScrollView, can_focus=True):
         self.papers = papers
         self._state_of = state_of
         self._titles.clear()
+        self._version += 1
+        self._strips.clear()
         self.selected.clear()
         self.set_rows(())
 
@@ -112,20 +117,73 @@ class PaperList(ScrollView, can_focus=True):
     def set_rows(self, rows: Sequence[int], *, keep: int | None = None) -> None:
         """Show ``rows``; keep the cursor on paper ``keep`` (default: the current one)."""
         current = self.current_index if keep is None else keep
+        shown_before = self._shown_lines()
         self.rows = rows
-        set_virtual_height(self, len(rows))
+        set_virtual_height(self, len(rows), repaint=False)
         position = 0
         if current is not None and rows:
             try:
                 position = rows.index(current)
             except ValueError:
                 position = min(self.cursor, len(rows) - 1)
-        self._version += 1
-        self._strips.clear()
         self.set_reactive(PaperList.cursor, max(position, 0))
         self._scroll_cursor_into_view(center=True)
-        self.refresh()
+        self._repaint_changed(shown_before)
         self._post_highlight()
+
+    def _shown_lines(self) -> tuple[int, list[tuple[int, bool, bool] | None]]:
+        """What each visible line shows now: the top row, then (paper, cursor, selected)."""
+        top = round(self.scroll_y)
+        rows, cursor, selected = self.rows, self.cursor, self.selected
+        lines: list[tuple[int, bool, bool] | None] = []
+        for row in range(top, top + self._page_height()):
+            if row < len(rows):
+                index = rows[row]
+                lines.append((index, row == cursor, index in selected))
+            else:
+                lines.append(None)
+        return top, lines
+
+    def _repaint_changed(self, before: tuple[int, list[tuple[int, bool, bool] | None]]) -> None:
+        """Repaint only the lines whose paper or marks changed.
+
+        Repainting the whole list redraws every line of the screen it spans (Textual draws
+        whole lines), on every keystroke; typing a longer word often keeps most lines.
+        Strips stay cached by paper, not position, so a line showing a paper shown a moment
+        ago is not drawn again either.
+        """
+        top, lines = self._shown_lines()
+        old_top, old_lines = before
+        if top != old_top or len(lines) != len(old_lines) or not self.rows or not old_lines[0]:
+            self.refresh()  # scrolled, resized, or the placeholder line was or is shown
+            return
+        width = self.scrollable_content_region.width
+        changed = [
+            y for y, (old, new) in enumerate(zip(old_lines, lines, strict=True)) if old != new
+        ]
+        while changed:  # one region per run of changed lines
+            start = end = changed.pop(0)
+            while changed and changed[0] == end + 1:
+                end = changed.pop(0)
+            self.refresh(Region(0, start, width, end - start + 1))
+
+    def set_titles(self, title: Text, subtitle: Text) -> None:
+        """Set the border title and subtitle, repainting only the border lines that change.
+
+        (Textual's border_title setter repaints the whole widget.)
+        """
+        for attribute, text, y in (
+            ("_border_title", title, -1),
+            ("_border_subtitle", subtitle, self.scrollable_content_region.height),
+        ):
+            if self._border_texts.get(attribute) == text:
+                continue
+            self._border_texts[attribute] = text.copy()
+            content = self.render_str(Content.from_rich_text(text)).expand_tabs(4)
+            setattr(self, attribute, content.split()[0])
+            if self.is_mounted:
+                # A region one line above (below) the content is the top (bottom) border.
+                self.refresh(Region(-1, y, self.outer_size.width, 1))
 
     def refresh_marks(self) -> None:
         """Repaint rows after a state change without moving anything."""
@@ -239,10 +297,10 @@ class PaperList(ScrollView, can_focus=True):
                 self.action_open()
 
     def on_focus(self) -> None:
-        self.refresh_marks()
+        self.refresh()  # strips are cached per focus state
 
     def on_blur(self) -> None:
-        self.refresh_marks()
+        self.refresh()
 
     def on_resize(self) -> None:
         self._strips.clear()
@@ -263,11 +321,15 @@ class PaperList(ScrollView, can_focus=True):
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Look the styles up once per paint, not once per row."""
+        """Look the styles, width, focus and scroll up once per paint, not once per row."""
         self._styles = self._row_styles()
         cursor = "paper-list--cursor" if self.has_focus else "paper-list--cursor-blurred"
         self._cursor_style = self.get_component_rich_style(cursor)
-        return super().render_lines(crop)
+        self._paint = (self.scrollable_content_region.width, round(self.scroll_y), self.has_focus)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -280,9 +342,12 @@ class PaperList(ScrollView, can_focus=True):
         return title
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        paint = self._paint
+        if paint is None:  # called on its own (tests), not from render_lines
+            paint = (self.scrollable_content_region.width, round(self.scroll_y), self.has_focus)
+        width, top, has_focus = paint
         styles = self._styles or self._row_styles()
-        row = round(self.scroll_y) + y
+        row = top + y
         if not self.rows or row >= len(self.rows):
             if y == 0 and not self.rows:
                 text = Text(
@@ -293,20 +358,20 @@ class PaperList(ScrollView, can_focus=True):
             return Strip.blank(width, styles.base)
         index = self.rows[row]
         is_cursor = row == self.cursor
-        key = (index, width, is_cursor, self.has_focus, index in self.selected, self._version)
+        selected = index in self.selected
+        key = (index, width, is_cursor, has_focus, selected, self._version)
         strip = self._strips.get(key)
         if strip is None:
             paper = self.papers[index]
-            text = row_text(
+            segments = row_segments(
                 paper,
                 self._state_of(paper),
                 width=width,
                 title=self._title(index),
-                selected=index in self.selected,
+                selected=selected,
                 styles=styles,
+                cursor=self._cursor_style if is_cursor else None,
             )
-            if is_cursor:
-                text.stylize(self._cursor_style)
-            strip = Strip(text.render(self.app.console), width).crop_extend(0, width, styles.base)
+            strip = Strip(segments, width).crop_extend(0, width, styles.base)
             self._strips[key] = strip
         return strip

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
@@ -77,6 +78,48 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
+def row_parts(
+    paper: Paper,
+    state: PaperState,
+    *,
+    width: int,
+    title: str,
+    selected: bool = False,
+    styles: RowStyles = DEFAULT_STYLES,
+) -> list[tuple[str, Style | None]]:
+    """The row's pieces and their styles (None: the row's base style), ``width`` cells in all.
+
+    ``title`` is the paper's display title (the caller caches ``display_text(paper.title)``).
+    """
+    parts: list[tuple[str, Style | None]] = [
+        (MARK_SELECTED if selected else " ", styles.selected),
+        (" " if state.read else MARK_UNREAD, styles.unread + styles.marks),
+        (MARK_STARRED if state.starred else " ", styles.starred),
+        (MARK_NOTE if state.note else " ", styles.marks),
+        (MARK_TAGS if state.tags else " ", styles.marks),
+    ]
+    used = MARKS_WIDTH
+    rest = width - MARKS_WIDTH
+    if rest > DATE_WIDTH + 1 + 12:
+        parts.append((" " + _fit(paper.date or "", DATE_WIDTH), styles.dim))
+        rest -= DATE_WIDTH + 1
+        used += DATE_WIDTH + 1
+    if rest > CATEGORY_WIDTH + 1 + 12:
+        parts.append((" " + _fit(display_text(paper.category or ""), CATEGORY_WIDTH), styles.dim))
+        rest -= CATEGORY_WIDTH + 1
+        used += CATEGORY_WIDTH + 1
+    author_w = author_width(width)
+    title_w = rest - 1 - (author_w + 1 if author_w else 0)
+    parts.append((" " + _fit(title, title_w), None if state.read else styles.unread))
+    used += 1 + max(title_w, 0)
+    if author_w:
+        parts.append((" " + _fit(first_author(paper, author_w), author_w), styles.author))
+        used += 1 + author_w
+    if used < width:
+        parts.append((" " * (width - used), None))
+    return parts
+
+
 def row_text(
     paper: Paper,
     state: PaperState,
@@ -86,29 +129,33 @@ def row_text(
     selected: bool = False,
     styles: RowStyles = DEFAULT_STYLES,
 ) -> Text:
-    """The list row for ``paper``, exactly ``width`` cells wide.
-
-    ``title`` is the paper's display title (the caller caches ``display_text(paper.title)``).
-    """
+    """The list row for ``paper`` as rich Text, exactly ``width`` cells wide."""
     text = Text(style=styles.base, no_wrap=True, overflow="ellipsis", end="")
-    text.append(MARK_SELECTED if selected else " ", styles.selected)
-    text.append(" " if state.read else MARK_UNREAD, styles.unread + styles.marks)
-    text.append(MARK_STARRED if state.starred else " ", styles.starred)
-    text.append(MARK_NOTE if state.note else " ", styles.marks)
-    text.append(MARK_TAGS if state.tags else " ", styles.marks)
-    rest = width - MARKS_WIDTH
-    if rest > DATE_WIDTH + 1 + 12:
-        text.append(" " + _fit(paper.date or "", DATE_WIDTH), styles.dim)
-        rest -= DATE_WIDTH + 1
-    if rest > CATEGORY_WIDTH + 1 + 12:
-        text.append(" " + _fit(display_text(paper.category or ""), CATEGORY_WIDTH), styles.dim)
-        rest -= CATEGORY_WIDTH + 1
-    author_w = author_width(width)
-    title_w = rest - 1 - (author_w + 1 if author_w else 0)
-    title_style = styles.unread if not state.read else Style()
-    text.append(" " + _fit(title, title_w), title_style)
-    if author_w:
-        text.append(" " + _fit(first_author(paper, author_w), author_w), styles.author)
-    if cell_len(text.plain) < width:
-        text.append(" " * (width - cell_len(text.plain)))
+    parts = row_parts(paper, state, width=width, title=title, selected=selected, styles=styles)
+    for piece, style in parts:
+        text.append(piece, style)
     return text
+
+
+def row_segments(
+    paper: Paper,
+    state: PaperState,
+    *,
+    width: int,
+    title: str,
+    selected: bool = False,
+    styles: RowStyles = DEFAULT_STYLES,
+    cursor: Style | None = None,
+) -> list[Segment]:
+    """The same row as Segments, styled as ``row_text(...).render()`` would style them
+    (base, then the piece's style, then ``cursor`` over all), without building a Text:
+    a list repaint after each keystroke draws every visible row."""
+    base = styles.base
+    parts = row_parts(paper, state, width=width, title=title, selected=selected, styles=styles)
+    segments = []
+    for piece, style in parts:
+        combined = base if style is None else base + style
+        if cursor is not None:
+            combined += cursor
+        segments.append(Segment(piece, combined))
+    return segments

@@ -81,11 +81,11 @@ def test_narrow_terminal_detail_covers_the_list_and_esc_returns(app: ReaderApp) 
         assert not main.query_one("#detail").display
         await press(pilot, "j", "enter")
         assert main.query_one("#detail").display
-        assert not main.query_one("#middle").display
+        assert not main.query_one("#papers").display
         await press(pilot, "j", "j")  # scrolls the detail, not the list
         assert main.paper_list.cursor == 1
         await press(pilot, "escape")
-        assert main.query_one("#middle").display
+        assert main.query_one("#papers").display
         assert app.focused is main.paper_list
 
     drive(app, scenario, size=(80, 24))

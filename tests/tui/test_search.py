@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, OptionList, Select, Static
+from textual.widgets import Checkbox, Input, OptionList, Select
 
 from reader.query import SearchIndex, parse_query, run_query
 from reader.state import StateChange, StateStore
 from reader.tui.app import ReaderApp
 from reader.tui.dialogs import PromptScreen
-from reader.tui.filters import FilterSpec
+from reader.tui.filters import FilterSpec, QueryNote
 from tests.tui.driving import drive, press
 
 
@@ -63,12 +63,12 @@ def test_malformed_query_says_why_and_keeps_the_last_good_result(app: ReaderApp)
         await press(pilot, "slash", *"step")
         good = list(main.paper_list.rows)
         await press(pilot, *' "unclosed')
-        message = str(main.query_one("#query-message", Static).render())
-        assert "unclosed quote" in message
-        assert main.filters.has_class("-error")
+        note = main.query_one("#query-message", QueryNote)
+        assert "unclosed quote" in str(note.render())
+        assert note.error
         assert main.paper_list.rows == good
         await press(pilot, *'"')  # closes the quote: valid again
-        assert not main.filters.has_class("-error")
+        assert not note.error and not note.text
 
     drive(app, scenario)
 
