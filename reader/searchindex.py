@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
+from reader.abstract_index import build_abstract_index, is_plain
 from reader.models import EMPTY_STATE, Paper, PaperState
 from reader.text import fold_for_search
 from reader.wordindex import (
     TokenIndex,
     bits_from_flags,
     bits_from_positions,
-    plain_ascii_words,
     positions,
     word_pieces,
 )
@@ -50,15 +50,8 @@ _CACHE_SIZE = 512
 _RANK_LIMIT = 3000  # fuzz-rank the best tier only when it is this small
 _BACKGROUND_FROM = 3000  # smaller collections build their word indexes at once
 _SAVED_WAIT = 10.0  # seconds a search waits for saved word indexes being read back
-_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
-_SHORT_TOKENS = frozenset(a + b for a in _ALNUM for b in ["", *_ALNUM])
 _STARRED, _READ, _NOTE, _TAGS = (attrgetter(a) for a in ("starred", "read", "note", "tags"))
 _HAS = {"code": "has_code", "abstract": "abstract", "doi": "doi", "arxiv": "arxiv_id"}
-
-
-def _is_plain(text: str) -> bool:
-    """ASCII with nothing for LaTeX to do: its folded form is just lower-cased."""
-    return text.isascii() and "\\" not in text and "$" not in text and "``" not in text
 
 
 class SearchIndex:
@@ -163,14 +156,22 @@ class SearchIndex:
         self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
         self._saved_checked.set()
 
-    def _new_word_indexes(self) -> dict[str, TokenIndex]:
-        """Word indexes built from the papers, and saved when there is a place for them."""
+    def _new_word_indexes(self, *, parallel: bool = False) -> dict[str, TokenIndex]:
+        """Word indexes built from the papers, and saved when there is a place for them.
+
+        PARALLEL shares the abstracts with a worker process (`reader.abstract_index`)."""
         n = self._n
-        built = {
-            "ti": TokenIndex.build(n, enumerate(map(word_pieces, self._ti))),
-            "au": TokenIndex.build(n, enumerate(map(word_pieces, self._au))),
-            "ab": TokenIndex.build(n, enumerate(map(_abstract_tokens, self._pp))),
-        }
+        built: dict[str, TokenIndex] = {}
+
+        def titles_and_authors() -> None:
+            built["ti"] = TokenIndex.build(n, enumerate(map(word_pieces, self._ti)))
+            built["au"] = TokenIndex.build(n, enumerate(map(word_pieces, self._au)))
+
+        abstracts = [paper.abstract for paper in self._pp]
+        built["ab"] = build_abstract_index(
+            n, abstracts, parallel=parallel, meanwhile=titles_and_authors
+        )
+        del abstracts
         if self._words_file is not None:  # a cache: failing to keep it only costs time
             with contextlib.suppress(OSError):
                 save_word_indexes(self._words_file, self._store_stamp, n, built)
@@ -182,7 +183,8 @@ class SearchIndex:
         same PAPERS in the same order, so the app's first launch reads them back."""
         with open(db_path, "rb") as handle:
             stamp = file_stamp(handle.fileno())
-        cls(papers, words_file=word_index_path(db_path), store_stamp=stamp)._new_word_indexes()
+        index = cls(papers, words_file=word_index_path(db_path), store_stamp=stamp)
+        index._new_word_indexes(parallel=True)
 
     # ------------------------------------------------------------------ running
 
@@ -390,7 +392,7 @@ class SearchIndex:
         scan = self._scan_abstracts
         if scan is None:
             scan = [
-                p.abstract if _is_plain(p.abstract) else fold_for_search(p.abstract)
+                p.abstract if is_plain(p.abstract) else fold_for_search(p.abstract)
                 for p in self._pp
             ]
             if self._ab_index is None:
@@ -427,7 +429,7 @@ class SearchIndex:
         if phrase in self._ti[pos] or phrase in self._au[pos]:
             return True
         abstract = self._pp[pos].abstract
-        if _is_plain(abstract):
+        if is_plain(abstract):
             return spaced(abstract.lower()) is not None
         return phrase in fold_for_search(abstract)
 
@@ -509,10 +511,3 @@ def _passing(term: Term, at: list[int], states: list[PaperState]) -> Iterable[in
 def _typo_cutoff(piece: str) -> float:
     """fuzz.ratio a word must reach to count as a typo of ``piece`` (about one per 6 letters)."""
     return 85.0 if len(piece) < 8 else 80.0
-
-
-def _abstract_tokens(paper: Paper) -> set[str]:
-    text = paper.abstract
-    tokens = set(plain_ascii_words(text) if _is_plain(text) else word_pieces(fold_for_search(text)))
-    tokens -= _SHORT_TOKENS  # pieces under three characters never search abstracts
-    return tokens

@@ -133,6 +133,38 @@ class TokenIndex:
         starts = array("Q", accumulate((len(t) + 1 for t in vocab), initial=0))
         return cls(n, blob, starts, offsets, flat, dense_ids, b"".join(dense_parts))
 
+    @classmethod
+    def combine(cls, n: int, parts: Sequence[TokenIndex]) -> TokenIndex:
+        """One index from PARTS built over disjoint ranges of positions, lowest first."""
+        tokens = sorted(set().union(*(part.tokens() for part in parts)))
+        found_in = [dict(zip(part.tokens(), range(len(part)), strict=True)) for part in parts]
+        flat, offsets, dense_ids = array("I"), array("Q", [0]), array("I")
+        dense_parts: list[bytes] = []
+        width = (n + 7) // 8
+        for token_id, token in enumerate(tokens):
+            held = [
+                (part, ids[token])
+                for part, ids in zip(parts, found_in, strict=True)
+                if token in ids
+            ]
+            if any(part._dense_slot.get(at) is not None for part, at in held):
+                bits = 0  # frequent in one part (same n, same threshold): frequent overall
+                for part, at in held:
+                    bits |= part.bits((at,))
+                dense_ids.append(token_id)
+                dense_parts.append(bits.to_bytes(width, "little"))
+            else:
+                for part, at in held:
+                    flat.extend(part._postings[part._offsets[at] : part._offsets[at + 1]])
+            offsets.append(len(flat))
+        blob = "\n".join(tokens) + "\n"
+        starts = array("Q", accumulate((len(t) + 1 for t in tokens), initial=0))
+        return cls(n, blob, starts, offsets, flat, dense_ids, b"".join(dense_parts))
+
+    def tokens(self) -> list[str]:
+        """The vocabulary, in token id order."""
+        return self._blob.split("\n")[:-1]
+
     def regions(self) -> dict[str, bytes | memoryview]:
         """The buffers `from_regions` reads back (native byte order)."""
         return {
