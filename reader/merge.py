@@ -104,9 +104,15 @@ def _titles_agree(x: str, y: str) -> bool:
 def _abstracts_match(a: MergeItem, b: MergeItem) -> bool:
     """Same paper by abstract: near-equal openings, or one a truncated copy of the other.
 
-    Decided on the exact openings (`Normalised.head`, at least PREFIX_CHARS long or whole)
-    where they suffice, so most pairs never normalise their whole abstracts.
+    Two titled entries whose titles disagree are different papers whatever their abstracts
+    (the same abstract under another title is another paper); this also spares most pairs
+    of a block sharing a common opening any comparison.  Decided on the exact openings
+    (`Normalised.head`, at least PREFIX_CHARS long or whole) where they suffice, so most
+    pairs never normalise their whole abstracts.
     """
+    retitled = bool(a.norm_title and b.norm_title and a.norm_title != b.norm_title)
+    if retitled and not _titles_agree(a.norm_title, b.norm_title):
+        return False
     for fx in a.forms:
         hx = fx.head
         if not hx:
@@ -124,13 +130,10 @@ def _abstracts_match(a: MergeItem, b: MergeItem) -> bool:
                     return True
             if fuzz.ratio(hx[:PREFIX_CHARS], hy[:PREFIX_CHARS], score_cutoff=90) < 90:
                 continue
-            if not (a.norm_title and b.norm_title) or a.norm_title == b.norm_title:
+            if not retitled:
                 return True
-            # Titled differently: one title run on or cut short, and near-identical abstracts
-            # (papers that share an abstract under other titles are different papers).
-            if _titles_agree(a.norm_title, b.norm_title) and (
-                fuzz.ratio(fx.whole, fy.whole, score_cutoff=90) >= 90
-            ):
+            # One title run on or cut short: only near-identical abstracts.
+            if fuzz.ratio(fx.whole, fy.whole, score_cutoff=90) >= 90:
                 return True
     return False
 
