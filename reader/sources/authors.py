@@ -72,11 +72,17 @@ def _token_verdict(token: str) -> int:
     if _TOKEN.fullmatch(token):
         bits |= _OK_ALONE
         # "Jean-Pierre", "O'Neil", "McDonald" are names; "ReportChen" is a title word glued on.
-        if not any(ch.isupper() for ch in token[1:]) or all(
+        if not _has_upper(token[1:]) or all(
             _inner_capitals_ok(part) for part in _NAME_PARTS.split(token) if part
         ):
             bits |= _OK_IN_NAME
     return bits
+
+
+def _has_upper(text: str) -> bool:
+    if text.isascii():  # the usual case, without a Python loop
+        return text.lower() != text
+    return any(ch.isupper() for ch in text)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -162,20 +168,16 @@ def split_title_authors(text: str) -> tuple[str, AuthorLine] | None:
     body, affiliations = _split_affiliations(text)
     body, truncated = _strip_et_al(body)
     body = body.rstrip().rstrip(",").rstrip()
-    commas = _positions(body, ",")
-    # Every item after comma k is a name exactly when k >= names_from (walked from the end,
-    # stopping at the first item that is not a name).
-    names_from = len(commas)
-    while names_from > 0:
-        k = names_from - 1
-        end = commas[k + 1] if k + 1 < len(commas) else len(body)
-        if not is_person_name(body[commas[k] + 1 : end].strip()):
-            break
-        names_from = k
+    items = body.split(",")
+    # Every item after the k-th comma is a name exactly when k >= names_from (walked from
+    # the end, stopping at the first item that is not a name).
+    names_from = len(items) - 1
+    while names_from > 0 and is_person_name(items[names_from].strip()):
+        names_from -= 1
     # Only the last MAX_NAME_CHARS of each item from `names_from` on can hold the split.
-    for k in range(names_from, len(commas) + 1):
-        start = commas[k - 1] + 1 if k else 0
-        end = commas[k] if k < len(commas) else len(body)
+    start = sum(map(len, items[:names_from])) + names_from  # each item before, and its comma
+    for k in range(names_from, len(items)):
+        end = start + len(items[k])
         for match in _CANDIDATE.finditer(body, max(start, end - MAX_NAME_CHARS), end):
             i = match.start()
             if not body[i].isupper():  # the pattern lets every non-ASCII character through
@@ -186,18 +188,7 @@ def split_title_authors(text: str) -> tuple[str, AuthorLine] | None:
             title = body[:i].strip()
             if not title:
                 continue
-            rest = [first] + [
-                body[commas[j] + 1 : commas[j + 1] if j + 1 < len(commas) else len(body)].strip()
-                for j in range(k, len(commas))
-            ]
+            rest = [first] + [item.strip() for item in items[k + 1 :]]
             return title, AuthorLine(tuple(rest), truncated, affiliations)
+        start = end + 1
     return None
-
-
-def _positions(text: str, char: str) -> list[int]:
-    positions: list[int] = []
-    at = text.find(char)
-    while at >= 0:
-        positions.append(at)
-        at = text.find(char, at + 1)
-    return positions
