@@ -111,17 +111,18 @@ def _record(
     lines: list[str], lo: int, hi: int, markers: Markers, file: str, issues: list[ParseIssue]
 ) -> Record:
     """The record of the entry on lines[lo:hi] (0-based; issues name 1-based lines)."""
-    start = next((i for i in range(lo, hi) if lines[i].strip()), lo) + 1
+    start = 0  # 1-based number of the entry's first non-blank line
     arxiv_id = category = date = updated = None
     urls: list[str] = []
     has_code = False
-    paragraphs: list[list[tuple[int, str]]] = [[]]
+    paragraphs: list[list[str]] = []
+    paragraph: list[str] | None = None  # the one being read; a blank line ends it
     for index in range(lo, hi):
         line = lines[index].strip()
         if not line:
-            if paragraphs[-1]:
-                paragraphs.append([])
+            paragraph = None
             continue
+        start = start or index + 1
         marker = markers.get(index)
         if marker is not None and marker[0]:
             created = marker[1]
@@ -141,37 +142,41 @@ def _record(
             if cat := _BRACKET_CAT.search(rest):
                 category = cat.group(1)
             continue
-        if (code := _CODE.match(line)) and len(line) <= MAX_MARKER_LINE:
+        # (a stripped line starts with its first letter: only c or C can begin `Code:`)
+        if line[0] in "cC" and (code := _CODE.match(line)) and len(line) <= MAX_MARKER_LINE:
             found = find_urls(code.group("rest"))
             urls.extend(u for u in found if u not in urls)
             has_code = True
             continue
-        paragraphs[-1].append((index + 1, line))
-    paragraphs = [p for p in paragraphs if p]
+        if paragraph is None:
+            paragraph = []
+            paragraphs.append(paragraph)
+        paragraph.append(line)
     title = None
     authors: tuple[str, ...] = ()
     truncated = False
     affiliations: tuple[str, ...] = ()
     if paragraphs and _is_title_paragraph(paragraphs[0], len(paragraphs)):
         head = paragraphs.pop(0)
-        title = head[0][1]
+        title = head[0]
         if len(head) >= 2:
-            author_line = parse_author_line(head[1][1])
+            author_line = parse_author_line(head[1])
             authors = author_line.authors
             truncated, affiliations = author_line.truncated, author_line.affiliations
         if len(head) > 2:
             paragraphs.insert(0, head[2:])
     abstract = None
     if paragraphs:
-        abstract = " ".join(text for _n, text in paragraphs.pop(0))
+        abstract = " ".join(paragraphs.pop(0))
     else:
-        issues.append(ParseIssue(file, start, "entry has no abstract (truncated entry)"))
-    comments = tuple(" ".join(text for _n, text in p) for p in paragraphs)
+        issues.append(ParseIssue(file, start or lo + 1, "entry has no abstract (truncated entry)"))
+    comments = tuple(" ".join(p) for p in paragraphs)
     for text in (*comments, abstract or ""):
-        urls.extend(u for u in find_urls(text) if u not in urls)
+        if found := find_urls(text):
+            urls.extend(u for u in found if u not in urls)
     has_code = has_code or any(is_code_url(u) for u in urls)
     return Record(
-        source=SourceRef(file, start, LAYOUT_ARXIV),
+        source=SourceRef(file, start or lo + 1, LAYOUT_ARXIV),
         title=title,
         title_own_line=title is not None,
         authors=authors,
@@ -188,15 +193,14 @@ def _record(
     )
 
 
-def _is_title_paragraph(paragraph: list[tuple[int, str]], count: int) -> bool:
+def _is_title_paragraph(paragraph: list[str], count: int) -> bool:
     """A short non-prose first line, then an author line (or an abstract paragraph after)."""
-    first = paragraph[0][1]
+    first = paragraph[0]
     if looks_like_prose(first) or len(first) > 300:
         return False
     if len(paragraph) >= 2:
-        second = paragraph[1][1]
-        items = [i for i in second[:5000].split(",") if i.strip()]
-        return bool(items) and sum(len(i) for i in items) / len(items) < 40
+        items = [i for i in paragraph[1][:5000].split(",") if i.strip()]
+        return bool(items) and sum(map(len, items)) / len(items) < 40
     return count >= 2 and not first.endswith(".")
 
 
