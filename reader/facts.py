@@ -25,9 +25,10 @@ from reader.models import LAYOUT_INLINE, LAYOUT_STORE, PAPER_FIELDS, Paper, Reco
 from reader.sources.authors import is_clean_author_list
 
 #: `Paper` fields after key and aliases, in order: a paper's draft is a tuple of their values
-#: (a dict per paper held ~110 MB more at 100k papers until the keys were assigned).
+#: (held for every paper until the keys are assigned, a dict each was several times larger).
 DRAFT_FIELDS = PAPER_FIELDS[2:]
-assert tuple(f.name for f in dataclasses.fields(Paper)) == ("key", "aliases", *DRAFT_FIELDS)
+if tuple(f.name for f in dataclasses.fields(Paper)) != ("key", "aliases", *DRAFT_FIELDS):
+    raise ImportError("reader.facts drafts papers in PAPER_FIELDS order, which Paper no longer has")
 SOURCES_INDEX = DRAFT_FIELDS.index("sources")
 
 _SOURCE_ORDER = attrgetter("file", "line", "layout")
