@@ -67,7 +67,10 @@ def _header_fields(text: str) -> HeaderFields | None:
     # is refused before any copy or regex.
     if len(text) > MAX_HEADER_LINE and not text[0].isspace() and not text[-1].isspace():
         return None
-    text = text.strip()
+    return _stripped_header(text.strip())
+
+
+def _stripped_header(text: str) -> HeaderFields | None:
     if not text or len(text) > MAX_HEADER_LINE or not _DIGIT.search(text):
         return None  # (a header has a day: most short titles and names go no further)
     return _stripped_header_fields(text)
@@ -181,14 +184,16 @@ def split_at_headers(text: str, resolver: DateResolver) -> tuple[Lines, list[tup
     preamble: Lines = []
     entries: list[tuple[Header, Lines]] = []
     for number, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
+        line = raw.strip()
+        if not line:
             continue
-        header = parse_header(raw, number)
-        if header is not None:
+        fields = _stripped_header(line)
+        if fields is not None:
+            header = Header(number, *fields)
             entries.append((header, []))
             resolver.headers.append(header)
         elif entries:
-            entries[-1][1].append((number, raw.strip()))
+            entries[-1][1].append((number, line))
         else:
             preamble.append((number, raw))
     return preamble, entries
