@@ -152,10 +152,26 @@ def row_segments(
     a list repaint after each keystroke draws every visible row."""
     base = styles.base
     parts = row_parts(paper, state, width=width, title=title, selected=selected, styles=styles)
-    segments = []
+    segments: list[Segment] = []
+    last: Style | None = None
     for piece, style in parts:
+        if style is not None and piece.isspace() and _shows_only_on_ink(style):
+            style = None  # a blank's colour or weight shows nothing: one run with its neighbour
         combined = base if style is None else base + style
         if cursor is not None:
             combined += cursor
-        segments.append(Segment(piece, combined))
+        if segments and combined == last:
+            # Fewer, longer segments: Textual cuts, filters and crops every segment of every
+            # line it repaints.
+            segments[-1] = Segment(segments[-1].text + piece, combined)
+        else:
+            segments.append(Segment(piece, combined))
+        last = combined
     return segments
+
+
+def _shows_only_on_ink(style: Style) -> bool:
+    """Is ``style`` invisible on spaces (no background, reverse or lines through or under)?"""
+    return style.bgcolor is None and not (
+        style.reverse or style.underline or style.underline2 or style.strike or style.overline
+    )
