@@ -4,6 +4,12 @@ The clock starts just before tmux is asked to run the command (its server is alr
 a private socket, so only the app's own start is timed) and stops at the first
 ``capture-pane`` that shows the list's ``shown/total`` counter for the whole store.  The
 app's peak RSS is read from /proc before it is stopped.
+
+Python's bytecode is cached (in the temp config dir, written by the warm-up launch), as it
+is for an installed package: with PYTHONDONTWRITEBYTECODE set, as on the shared machine,
+every edited module was compiled again on each launch.  The floor is the same measurement
+of a Textual app showing one Static ("Papers 1/1", run as ``python paint.py --floor``),
+launched alternately with the app, so the two share the machine's load.
 """
 
 from __future__ import annotations
@@ -136,8 +142,24 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
     return result
 
 
+def floor_app() -> None:
+    """The least a Textual app does before showing text: one Static, nothing else."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    class Floor(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("Papers 1/1")
+
+    Floor().run()
+
+
+def _median(values: list[float]) -> float | None:
+    return sorted(values)[len(values) // 2] if values else None
+
+
 def measure_paint(
-    repo: Path, db: Path, total: int, state: Path | None = None, runs: int = 3
+    repo: Path, db: Path, total: int, state: Path | None = None, runs: int = 5
 ) -> dict[str, Any]:
     """A warm-up launch, then `runs` timed launches; median and worst of the timed ones.
 
@@ -150,15 +172,20 @@ def measure_paint(
     if state is not None and state.exists():
         shutil.copyfile(state, config / "state.json")
     env = {
+        "PYTHONPYCACHEPREFIX": str(config / "pycache"),
         "READER_CONFIG_DIR": str(config),
         "READER_DB": str(db),
         "PYTHONPATH": str(repo),
         "TERM": "xterm-256color",
         "COLORTERM": "truecolor",
     }
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    exports = "-u PYTHONDONTWRITEBYTECODE " + " ".join(
+        f"{k}={shlex.quote(v)}" for k, v in env.items()
+    )
     argv = [*reader_command(repo), "--db", str(db)]
     command = f"cd {shlex.quote(str(repo))} && exec env {exports} {shlex.join(argv)}"
+    floor_argv = [sys.executable, str(Path(__file__).resolve()), "--floor"]
+    floor_command = f"exec env {exports} {shlex.join(floor_argv)}"
     probe_log = config / "probe.log"
     probe = [sys.executable, str(Path(__file__).with_name("paint_probe.py")), str(probe_log)]
     probe_command = (
@@ -168,7 +195,12 @@ def measure_paint(
     tmux = Tmux()
     try:
         launch_once(tmux, "warmup", command, total)
-        runs_out = [launch_once(tmux, f"run{i}", command, total) for i in range(runs)]
+        launch_once(tmux, "floor-warmup", floor_command, 1)
+        runs_out = []
+        floor_runs = []
+        for i in range(runs):
+            runs_out.append(launch_once(tmux, f"run{i}", command, total))
+            floor_runs.append(launch_once(tmux, f"floor{i}", floor_command, 1))
         launch_once(tmux, "probe", probe_command, total)
         timeline = probe_log.read_text().splitlines() if probe_log.exists() else []
     finally:
@@ -178,13 +210,16 @@ def measure_paint(
     full = [r["all_loaded_s"] for r in runs_out if r["all_loaded_s"] is not None]
     frames = [r["first_frame_s"] for r in runs_out if r["first_frame_s"] is not None]
     rss = [r["app_peak_rss_mb"] for r in runs_out if r["app_peak_rss_mb"] is not None]
+    floor = [r["list_s"] for r in floor_runs if r["list_s"] is not None]
     summary: dict[str, Any] = {
+        "list_s_median": _median(times),
+        "floor_list_s_median": _median(floor),
+        "floor_list_s": floor,
         "command": command,
         "runs": runs_out,
-        "list_s_median": sorted(times)[len(times) // 2] if times else None,
         "list_s_max": max(times) if times else None,
-        "all_loaded_s_median": sorted(full)[len(full) // 2] if full else None,
-        "first_frame_s_median": sorted(frames)[len(frames) // 2] if frames else None,
+        "all_loaded_s_median": _median(full),
+        "first_frame_s_median": _median(frames),
         "app_peak_rss_mb": max(rss) if rss else None,
         "timeline": timeline,
     }
@@ -194,3 +229,7 @@ def measure_paint(
         summary["error"] = "the list never showed its shown/total counter"
         summary["stderr"] = lines[-6:]
     return summary
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--floor"]:
+    floor_app()
