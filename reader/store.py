@@ -45,26 +45,37 @@ class StoreError(Exception):
 
 
 def _compact_doc(paper: Paper) -> dict[str, Any]:
-    """Paper.to_dict without default-valued fields (a third smaller at 100k papers)."""
-    doc = {
-        k: v
-        for k, v in paper.to_dict().items()
-        if k == "key" or (v is not None and v is not False and v != [] and v != {} and v != "")
-    }
-    if paper.sources:
-        doc["sources"] = [
-            {"file": s.file, "line": s.line, "layout": s.layout}
-            if s.layout
-            else {"file": s.file, "line": s.line}
-            for s in paper.sources
-        ]
-    # A missing abstract_versions means [abstract] (or [] without an abstract): the usual case.
-    implied = [paper.abstract] if paper.abstract else []
-    if list(paper.abstract_versions) == implied:
-        doc.pop("abstract_versions", None)
-    else:
-        doc["abstract_versions"] = list(paper.abstract_versions)
+    """Paper.to_dict without default-valued fields (a third smaller at 100k papers).
+
+    Read straight from the slots (orjson writes tuples as arrays): twice as fast as
+    filtering `to_dict`, which matters 100,000 times per build.
+    """
+    doc: dict[str, Any] = {"key": paper.key}
+    late: list[str] = []
+    for name in _OPTIONAL_FIELDS:
+        value = getattr(paper, name)
+        if name == "abstract_versions":
+            # Missing means [abstract] (or [] without an abstract): the usual case.
+            if value == ((paper.abstract,) if paper.abstract else ()):
+                continue
+            if not value:
+                late = [name]  # an abstract with no versions: said explicitly, last
+                continue
+        elif name == "sources":
+            value = [
+                {"file": s.file, "line": s.line, "layout": s.layout}
+                if s.layout
+                else {"file": s.file, "line": s.line}
+                for s in value
+            ]
+        if value:
+            doc[name] = value
+    for name in late:
+        doc[name] = []
     return doc
+
+
+_OPTIONAL_FIELDS = tuple(f.name for f in dataclasses.fields(Paper) if f.name != "key")
 
 
 def _dumps(value: Any) -> bytes:
