@@ -295,7 +295,11 @@ class MainScreen(TriageActions, Screen):
             self._pending = None  # whatever the worker has not started is stale now
         try:
             rows = query_module().run_query(
-                request.query, self.index, self.app.session.state_of, sort=request.sort
+                request.query,
+                self.index,
+                self.app.session.state_of,
+                sort=request.sort,
+                marked=self.app.session.marked(),
             )
         except Exception as exc:  # a bug in a search must not take the app down
             self.filters.set_message(f"Search failed: {exc}")
@@ -312,7 +316,11 @@ class MainScreen(TriageActions, Screen):
                     return
             try:
                 rows = query_module().run_query(
-                    request.query, self.index, self.app.session.state_of, sort=request.sort
+                    request.query,
+                    self.index,
+                    self.app.session.state_of,
+                    sort=request.sort,
+                    marked=self.app.session.marked(),
                 )
             except Exception as exc:  # a bug in a search must not wedge every later search
                 self.app.call_from_thread(self.filters.set_message, f"Search failed: {exc}")

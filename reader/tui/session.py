@@ -53,6 +53,7 @@ class Session:
         self.state_store = state_store
         self.user: UserState | None = None
         self.undo_stack: list[UndoStep] = []
+        self._marked: tuple[UserState | None, frozenset[str]] = (None, frozenset())
 
     def load(self) -> UserState:
         """Read the state file (the app calls this in a thread worker)."""
@@ -63,6 +64,16 @@ class Session:
         """The user's marks on ``paper`` (empty before the state is loaded)."""
         user = self.user
         return EMPTY_STATE if user is None else user.for_paper(paper)
+
+    def marked(self) -> frozenset[str]:
+        """Every identity with marks (run_query's ``marked=``: `is:`/`-is:` terms then look at
+        the marked few papers, not ask state_of about 100k); cached per loaded state."""
+        user = self.user
+        if user is None:
+            return frozenset()
+        if self._marked[0] is not user:
+            self._marked = (user, user.marked_identities())
+        return self._marked[1]
 
     @property
     def searches(self) -> dict[str, str]:
