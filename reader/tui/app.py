@@ -106,6 +106,7 @@ class ReaderApp(App[int]):
         self._all_drawn = threading.Event()
         self._first_batch = threading.Event()
         self._early_batch: ReaderApp.Batch | None = None
+        self._shown_early: ReaderApp.Batch | None = None
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
@@ -132,7 +133,8 @@ class ReaderApp(App[int]):
         """
         waited = self.db_path.exists() and self._first_batch.wait(FIRST_BATCH_WAIT)
         if waited and self._early_batch is not None:
-            self._show(self._early_batch)
+            self._shown_early = self._early_batch
+            self._show(self._shown_early)
         self._screen_is_ready = True
         held, self._held_messages = self._held_messages, []
         for message in held:
@@ -207,7 +209,7 @@ class ReaderApp(App[int]):
     @on(IndexReady)
     @on(LoadFailed)
     def _loader_says(self, message: Message) -> None:
-        if message is self._early_batch and self._screen_is_ready:
+        if message is self._shown_early:
             return  # screen_ready showed it already
         if self._screen_is_ready:
             self._show(message)

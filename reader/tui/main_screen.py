@@ -2,8 +2,10 @@
 
 Layout is driven by reactives that only toggle CSS classes (``-wide``/``-narrow``,
 ``-filters``, ``-detail-open``); styles/main_screen.tcss does the visual work.
-Searches run in one thread worker fed from a single "latest request" slot, so typing never
-queues work: a keystroke while a search runs just replaces the pending request.
+A search the word indexes can answer runs at once, in the keystroke's own turn (the box and
+the list then change in one frame).  Until those indexes exist, searches scan in one thread
+worker fed from a single "latest request" slot, so typing never queues work: a keystroke
+while a search runs just replaces the pending request.
 """
 
 from __future__ import annotations
@@ -128,9 +130,13 @@ class MainScreen(TriageActions, Screen):
 
     def _layout_for(self, width: int) -> None:
         wide = width >= WIDE_COLUMNS
-        if wide != self.wide or not self.is_mounted:
+        if not self.is_mounted:  # from compose: no watchers yet (one restyle, below)
             self.set_reactive(MainScreen.show_filters, wide)
-        self.set_reactive(MainScreen.wide, wide)
+            self.set_reactive(MainScreen.wide, wide)
+        else:
+            if wide != self.wide:
+                self.show_filters = wide
+            self.wide = wide
         self._apply_classes()
 
     def on_resize(self, event: object) -> None:

@@ -246,3 +246,18 @@ def test_t_on_a_selection_tags_every_selected_paper(app: ReaderApp, state_dir: P
         assert not any(saved(state_dir, p).tags for p in chosen)
 
     drive(app, scenario)
+
+
+def test_clicking_a_key_in_the_footer_runs_it(app: ReaderApp, state_dir: Path) -> None:
+    """The footer is one KeyBar widget: a click on "s Star" stars, like pressing s."""
+
+    async def scenario(pilot: Pilot) -> None:
+        bar = app.main.query_one("#keys")
+        line = str(bar.render())
+        assert "s Star" in line and "? Help" in line
+        paper = app.main.paper_list.current_paper
+        await pilot.click("#keys", offset=(line.index("s Star") + 2, 0))
+        await press(pilot)
+        assert saved(state_dir, paper).starred
+
+    drive(app, scenario)
