@@ -26,7 +26,6 @@ from reader.atomicfile import atomic_write_bytes, atomic_write_chunks, remove_st
 from reader.gcpause import paused_collector
 from reader.models import Paper, SourceRef
 from reader.stored_abstracts import AbstractShelf, StoredPaper, shelve
-from reader.wordindex_file import file_stamp
 
 SCHEMA_VERSION = 1
 PAPERS_TABLE = "papers"
@@ -35,6 +34,15 @@ META_TABLE = "meta"
 _HEAD = b'{"meta":{"1":'
 _HEAD_END = b'},"papers":{\n'
 _TAIL = b"}}\n"
+
+
+def file_stamp(fd: int) -> str:
+    """What identifies one version of an open store file: a rewrite changes the inode.
+
+    The saved word indexes (`reader.wordindex_file`) name the version they were made from.
+    """
+    st = os.fstat(fd)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 class StoreError(Exception):

@@ -12,7 +12,6 @@ order, CRC-32 of the payload, where each region lies), then the regions, 8-byte 
 
 from __future__ import annotations
 
-import os
 import sys
 import zlib
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from pathlib import Path
 import orjson
 
 from reader.atomicfile import atomic_write_chunks
+from reader.store import file_stamp
 from reader.wordindex import TokenIndex
 
 __all__ = ["file_stamp", "load_word_indexes", "save_word_indexes", "word_index_path"]
@@ -32,12 +32,6 @@ _FIELDS = ("ti", "au", "ab")
 def word_index_path(db_path: Path) -> Path:
     """Where the word indexes of the store at DB_PATH are kept."""
     return db_path.with_name(db_path.name + ".words")
-
-
-def file_stamp(fd: int) -> str:
-    """What identifies one version of an open store file: a rewrite changes the inode."""
-    st = os.fstat(fd)
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def save_word_indexes(path: Path, stamp: str, n: int, indexes: Mapping[str, TokenIndex]) -> None:
