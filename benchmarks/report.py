@@ -56,6 +56,11 @@ COLUMNS: Sequence[tuple[str, str, Cell]] = (
     ("floor RSS MB", "floor_load", lambda f: _num(_get(f, "floor_load", "peak_rss_mb"), ".0f")),
     ("launch→list s (tmux)", "paint", lambda f: _num(_get(f, "paint", "list_s_median"), ".2f")),
     (
+        "floor: one-Static Textual app s",
+        "paint",
+        lambda f: _num(_get(f, "paint", "floor_list_s_median"), ".2f"),
+    ),
+    (
         "launch→all loaded s",
         "paint",
         lambda f: _num(_get(f, "paint", "all_loaded_s_median"), ".2f"),
