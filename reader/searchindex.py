@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
-from reader.abstract_index import build_abstract_index, is_plain
+from reader.abstract_index import EarlyAbstractIndex, build_abstract_index, is_plain
 from reader.models import EMPTY_STATE, Paper, PaperState
 from reader.text import fold_for_search
 from reader.wordindex import (
@@ -156,10 +156,13 @@ class SearchIndex:
         self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
         self._saved_checked.set()
 
-    def _new_word_indexes(self, *, parallel: bool = False) -> dict[str, TokenIndex]:
+    def _new_word_indexes(
+        self, *, parallel: bool = False, early: EarlyAbstractIndex | None = None
+    ) -> dict[str, TokenIndex]:
         """Word indexes built from the papers, and saved when there is a place for them.
 
-        PARALLEL shares the abstracts with a worker process (`reader.abstract_index`)."""
+        PARALLEL shares the abstracts with a worker process (`reader.abstract_index`); an
+        EARLY worker may have indexed them already."""
         n = self._n
         built: dict[str, TokenIndex] = {}
 
@@ -168,9 +171,13 @@ class SearchIndex:
             built["au"] = TokenIndex.build(n, enumerate(map(word_pieces, self._au)))
 
         abstracts = [paper.abstract for paper in self._pp]
-        built["ab"] = build_abstract_index(
-            n, abstracts, parallel=parallel, meanwhile=titles_and_authors
-        )
+        done = early.finish(abstracts, meanwhile=titles_and_authors) if early else None
+        if done is not None:
+            built["ab"] = done
+        else:
+            built["ab"] = build_abstract_index(
+                n, abstracts, parallel=parallel, meanwhile=None if built else titles_and_authors
+            )
         del abstracts
         if self._words_file is not None:  # a cache: failing to keep it only costs time
             with contextlib.suppress(OSError):
@@ -178,13 +185,16 @@ class SearchIndex:
         return built
 
     @classmethod
-    def save_for_store(cls, db_path: Path, papers: Sequence[Paper]) -> None:
+    def save_for_store(
+        cls, db_path: Path, papers: Sequence[Paper], early: EarlyAbstractIndex | None = None
+    ) -> None:
         """Build and save the word indexes of the store just written at DB_PATH from the
-        same PAPERS in the same order, so the app's first launch reads them back."""
+        same PAPERS in the same order, so the app's first launch reads them back.  EARLY
+        is a worker that was given the abstracts before the merge."""
         with open(db_path, "rb") as handle:
             stamp = file_stamp(handle.fileno())
         index = cls(papers, words_file=word_index_path(db_path), store_stamp=stamp)
-        index._new_word_indexes(parallel=True)
+        index._new_word_indexes(parallel=True, early=early)
 
     # ------------------------------------------------------------------ running
 

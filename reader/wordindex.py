@@ -111,19 +111,36 @@ class TokenIndex:
     @classmethod
     def build(cls, n: int, token_sets: Iterable[tuple[int, Iterable[str]]]) -> TokenIndex:
         """The index of N papers from (position, tokens) pairs, positions ascending."""
+        return cls.from_postings(n, cls.postings_of(token_sets))
+
+    @staticmethod
+    def postings_of(token_sets: Iterable[tuple[int, Iterable[str]]]) -> dict[str, array]:
+        """Token -> the positions holding it, in the order given."""
         postings: defaultdict[str, array] = defaultdict(_new_postings)
         get, add = postings.__getitem__, array.append
         with paused_collector():  # a token set per paper, no cycles
             for pos, tokens in token_sets:
                 deque(map(add, map(get, tokens), repeat(pos)), maxlen=0)  # all in C
+        return postings
+
+    @classmethod
+    def from_postings(cls, n: int, postings: dict[str, Sequence[int] | int]) -> TokenIndex:
+        """The index of N papers from token -> ascending positions, or a bitset of them
+        (emptied as it is read)."""
         vocab = sorted(postings)
-        dense_from = max(n // 32, 64)  # above this many papers a bitset is the smaller form
+        dense_from = cls.dense_from(n)
         flat, offsets, dense_ids = array("I"), array("Q", [0]), array("I")
         dense_parts: list[bytes] = []
         width = (n + 7) // 8
         for token_id, token in enumerate(vocab):
             found = postings.pop(token)  # freed as we go: the peak stays near one copy
-            if len(found) >= dense_from:
+            if isinstance(found, int):
+                if found.bit_count() >= dense_from:
+                    dense_ids.append(token_id)
+                    dense_parts.append(found.to_bytes(width, "little"))
+                else:
+                    flat.extend(positions(found))
+            elif len(found) >= dense_from:
                 dense_ids.append(token_id)
                 dense_parts.append(bits_from_positions(found, n).to_bytes(width, "little"))
             else:
@@ -132,6 +149,11 @@ class TokenIndex:
         blob = "\n".join(vocab) + "\n"
         starts = array("Q", accumulate((len(t) + 1 for t in vocab), initial=0))
         return cls(n, blob, starts, offsets, flat, dense_ids, b"".join(dense_parts))
+
+    @staticmethod
+    def dense_from(n: int) -> int:
+        """Tokens held by this many of N papers keep a bitset: the smaller form then."""
+        return max(n // 32, 64)
 
     @classmethod
     def combine(cls, n: int, parts: Sequence[TokenIndex]) -> TokenIndex:

@@ -53,3 +53,50 @@ def test_combined_parts_equal_one_index() -> None:
         for i in range(0, n, 150)
     ]
     assert _same(TokenIndex.combine(n, parts), whole)
+
+
+# ------------------------------------------------- indexed during the merge (reader build)
+
+
+def _early(texts: list[str]) -> abstract_index.EarlyAbstractIndex:
+    early = abstract_index.EarlyAbstractIndex.start(cpus=2)
+    assert early is not None
+    early.receive(texts)
+    return early
+
+
+def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None) -> None:
+    # The worker sees every abstract of the parsed records, in another order, some of them
+    # never kept; the papers' abstracts include a shared one, an unseen one and an empty one.
+    # "ghostword" is frequent among the texts seen (a bitset there) but rare among papers.
+    drafts = [f"ghostword draft {i}" for i in range(70)]
+    seen = [*reversed(TEXTS[:300]), "a revised version nobody kept", *drafts, *TEXTS[300:350]]
+    papers = [*TEXTS[:350], TEXTS[7], "an abstract the worker never saw: zebrafish", ""]
+    papers += [drafts[3], "ghostword final"]
+    serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, papers)))
+    ran = []
+    early = _early(seen)
+    found = early.finish(papers, meanwhile=lambda: ran.append(1))
+    assert ran == [1]
+    assert found is not None and _same(found, serial)
+    regions, expected = found.regions(), serial.regions()
+    assert {k: bytes(v) for k, v in regions.items()} == {k: bytes(v) for k, v in expected.items()}
+    assert "zebrafish" in found.tokens() and "revised" not in found.tokens()
+    assert early._process is None  # finished workers are gone
+
+
+def test_an_early_worker_is_not_kept_for_few_abstracts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 10_000)
+    early = _early(TEXTS)
+    assert early._process is None and early.finish(TEXTS) is None
+
+
+def test_a_failed_early_worker_leaves_the_index_to_this_process(
+    small_parallel: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", "import sys; sys.exit(3)")
+    early = _early(TEXTS)
+    assert early.finish(TEXTS) is None
+    monkeypatch.setattr(abstract_index.sys, "executable", "")
+    assert abstract_index.EarlyAbstractIndex.start(cpus=2) is None
+    assert abstract_index.EarlyAbstractIndex.start(cpus=1) is None

@@ -167,3 +167,73 @@ def test_parse_workers_only_for_enough_text(tmp_path: Path) -> None:
     assert parse_workers([big]) == 0  # one file: nothing to share out
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert parse_workers([big, small[0]]) == (1 if (cpus or 1) >= 2 else 0)  # + this process
+
+
+# ---------------------------------------------------- the abstract index built during the merge
+
+
+def _saved_indexes(db: Path) -> dict:
+    from reader.store import load_in_batches
+    from reader.wordindex_file import load_word_indexes, word_index_path
+
+    meta = next(load_in_batches(db))
+    saved = load_word_indexes(word_index_path(db), meta["file_stamp"], meta["papers"])
+    assert saved is not None
+    return {field: {k: bytes(v) for k, v in saved[field].regions().items()} for field in saved}
+
+
+def _watch_early_workers(monkeypatch: pytest.MonkeyPatch) -> list:
+    from reader import abstract_index
+
+    started: list = []
+    real_start = abstract_index.EarlyAbstractIndex.start
+
+    def start(**kwargs: object) -> object:
+        early = real_start(**kwargs)
+        started.append((early, early._process if early else None))
+        return early
+
+    monkeypatch.setattr(abstract_index.EarlyAbstractIndex, "start", start)
+    return started
+
+
+def test_an_early_abstract_worker_saves_the_same_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.build
+    from reader import abstract_index
+
+    alone = tmp_path / "alone.json"
+    build_store([SEEDS_DIR], alone)
+    started = _watch_early_workers(monkeypatch)
+    monkeypatch.setattr(reader.build, "EARLY_INDEX_MIN_BYTES", 0)
+    monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 1)
+    early = tmp_path / "early.json"
+    report = build_store([SEEDS_DIR], early)
+    assert report.papers == 30
+    assert len(started) == 1 and started[0][1] is not None
+    assert started[0][1].poll() is not None  # the worker is done
+    assert _saved_indexes(early) == _saved_indexes(alone)
+
+
+def test_interrupt_during_the_merge_stops_the_early_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reader.build
+    from reader import abstract_index
+
+    db = tmp_path / "papers.json"
+    build_store([SEEDS_DIR / "001_ee71652e9c7f4cc8.txt"], db)
+    before = db.read_bytes()
+    started = _watch_early_workers(monkeypatch)
+    monkeypatch.setattr(reader.build, "EARLY_INDEX_MIN_BYTES", 0)
+    monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 1)
+
+    def interrupt(at: str, done: int, total: int) -> None:
+        if at == "merge":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_store([SEEDS_DIR], db, progress=interrupt)
+    assert db.read_bytes() == before
+    assert started and started[0][1].poll() is not None
