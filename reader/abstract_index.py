@@ -156,13 +156,15 @@ class EarlyAbstractIndex:
     def receive(self, abstracts: Iterable[str | None]) -> None:
         """Give the worker ABSTRACTS (in any order; newest first makes its renumbering
         cheap).  Fewer than PARALLEL_FROM distinct ones are not worth it: the worker stops."""
-        number = dict.fromkeys(text for text in abstracts if text)
+        number: dict[str, int] = {}
+        for text in abstracts:
+            if text and text not in number:
+                number[text] = len(number)
         if len(number) < PARALLEL_FROM:
             self.close()
             return
-        texts = list(number)
-        self._number = {text: i for i, text in enumerate(texts)}
-        if not self._send(texts):
+        self._number = number
+        if not self._send(list(number)):
             self.close()
 
     def finish(
@@ -241,7 +243,7 @@ def early_worker_main() -> None:
     arrive, each token's numbers become positions (texts no paper kept are dropped) and the
     abstracts it had not seen are indexed at their positions."""
     results = _results_pipe()
-    texts = pickle.load(sys.stdin.buffer)
+    texts = pickle.load(sys.stdin.buffer)  # all at once: the sender waits until it is read
     count = len(texts)
     by_number = TokenIndex.postings_of(enumerate(map(abstract_tokens, texts)))
     del texts
