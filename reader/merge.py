@@ -193,17 +193,17 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
     # an entry without a title that matches two differently titled papers joins the one
     # whose abstract it repeats, not both.
     joined = [find(i) for i in range(len(items))]
+    titles = [item.norm_title for item in items]
     matches: dict[tuple[int, int], float] = {}
     for key in sorted(key for key, members in by_words.items() if len(members) > 1):
         for block in _fine_blocks(items, sorted(set(by_words[key]))):
-            for pos, b in enumerate(block):
-                for a in block[:pos]:
-                    if (
-                        joined[a] != joined[b]
-                        and (a, b) not in matches
-                        and _abstracts_match(items[a], items[b])
-                    ):
-                        matches[a, b] = _likeness(items[a], items[b])
+            for a, b in _agreeing_pairs(block, titles):
+                if (
+                    joined[a] != joined[b]
+                    and (a, b) not in matches
+                    and _abstracts_match(items[a], items[b])
+                ):
+                    matches[a, b] = _likeness(items[a], items[b])
     for a, b in sorted(matches, key=lambda pair: (-matches[pair], pair)):
         uf.union(a, b, titles_agree=True)
     groups: dict[int, list[int]] = defaultdict(list)
@@ -222,6 +222,27 @@ def _fine_blocks(items: list[MergeItem], members: list[int]) -> Iterable[list[in
         for form in items[index].forms:
             finer[form.head[:PREFIX_CHARS]].append(index)
     return [sorted(set(v)) for _k, v in sorted(finer.items()) if 1 < len(v) <= MAX_BLOCK]
+
+
+def _agreeing_pairs(block: list[int], titles: list[str]) -> list[tuple[int, int]]:
+    """The pairs (a < b) of BLOCK whose titles agree or of which one has none: no other
+    pair's abstracts can match (`_abstracts_match`).  Sorting the titles finds the agreeing
+    ones without trying every pair of a large block of common openings."""
+    if len(block) == 2:
+        a, b = block
+        x, y = titles[a], titles[b]
+        return [(a, b)] if not x or not y or _titles_agree(x, y) else []
+    titled = sorted((titles[i], i) for i in block if titles[i])
+    pairs = []
+    for n, (title, a) in enumerate(titled):
+        for other, b in titled[n + 1 :]:
+            if not other.startswith(title):  # the titles it starts run on right after it
+                break
+            pairs.append((a, b) if a < b else (b, a))
+    for a in block:
+        if not titles[a]:
+            pairs.extend((a, b) if a < b else (b, a) for b in block if titles[b] or b < a)
+    return pairs
 
 
 def _likeness(a: MergeItem, b: MergeItem) -> float:

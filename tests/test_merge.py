@@ -19,7 +19,7 @@ from reader.identities import (
     Normalised,
     normalise_text,
 )
-from reader.merge import merge_records
+from reader.merge import _agreeing_pairs, _titles_agree, merge_records
 from reader.models import Paper, Record, SourceRef
 from reader.sources import parse_listing
 
@@ -411,3 +411,17 @@ def test_an_untitled_copy_joins_the_paper_it_repeats_not_one_sharing_its_opening
             ("KeepLoRA++", 2),
             ("KeepLoRA: ", 2),
         ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "ab", "abc", "b", "ba", "a b", "abd"]), min_size=2))
+def test_agreeing_pairs_are_every_pair_whose_titles_allow_a_match(titles: list[str]) -> None:
+    block = list(range(len(titles)))
+    expected = {
+        (a, b)
+        for b in block
+        for a in block[:b]
+        if not titles[a] or not titles[b] or _titles_agree(titles[a], titles[b])
+    }
+    pairs = _agreeing_pairs(block, titles)
+    assert len(pairs) == len(set(pairs)) and set(pairs) == expected
