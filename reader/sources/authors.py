@@ -85,8 +85,7 @@ def _has_upper(text: str) -> bool:
     return any(ch.isupper() for ch in text)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def is_person_name(name: str) -> bool:
+def _reads_as_person_name(name: str) -> bool:
     """Does ``name`` read as one person's name (1-4 name-like tokens, no digits)?
 
     Free internal capitals are allowed only in a one-word name (`StepFun`); a person's name
@@ -113,6 +112,11 @@ def is_person_name(name: str) -> bool:
     return upper and 1 <= len(tokens) - particles <= 4
 
 
+#: Cached: author names repeat across a listing.  Split candidates (`Feature LearningTianyi
+#: Zhao`) are nearly all unique, so they go to the uncached test and leave the cache to names.
+is_person_name = functools.lru_cache(maxsize=1 << 16)(_reads_as_person_name)
+
+
 def is_clean_author_list(authors: tuple[str, ...] | list[str]) -> bool:
     """True when every item is a plausible person name (no `:` or stray tokens)."""
     return bool(authors) and all(is_person_name(a) for a in authors)
@@ -132,6 +136,13 @@ def _strip_et_al(text: str) -> tuple[str, bool]:
     if end[-2:].lower() != "al":
         return text, False  # no `al` or `al.` at the end: no need for the regex
     offset = max(0, len(text) - 40)
+    # A match's `et` can only sit just before the whitespace before that `al`: search from
+    # the comma or whitespace leading to it instead of trying every one of the 40 positions.
+    head = end[:-2]
+    before = head.rstrip()
+    if len(before) < len(head) and before[-2:].lower() == "et":
+        lead = before[:-2].rstrip()
+        offset = max(offset, len(lead) - lead.endswith(","))
     match = _ET_AL.search(text, offset)
     if not match:
         return text, False
@@ -155,6 +166,12 @@ def looks_like_author_line(text: str) -> bool:
     return is_clean_author_list(line.authors)
 
 
+def _is_name_item(item: str) -> bool:
+    """`is_person_name`, without caching the long items (a title with the first name) that
+    are never names and would push real names out of the cache."""
+    return len(item) <= MAX_NAME_CHARS and is_person_name(item)
+
+
 def split_title_authors(text: str) -> tuple[str, AuthorLine] | None:
     """Split a run-together `TitleAuthor, Author et al. · affil` line, or None if no split.
 
@@ -172,7 +189,7 @@ def split_title_authors(text: str) -> tuple[str, AuthorLine] | None:
     # Every item after the k-th comma is a name exactly when k >= names_from (walked from
     # the end, stopping at the first item that is not a name).
     names_from = len(items) - 1
-    while names_from > 0 and is_person_name(items[names_from].strip()):
+    while names_from > 0 and _is_name_item(items[names_from].strip()):
         names_from -= 1
     # Only the last MAX_NAME_CHARS of each item from `names_from` on can hold the split.
     start = sum(map(len, items[:names_from])) + names_from  # each item before, and its comma
@@ -183,7 +200,7 @@ def split_title_authors(text: str) -> tuple[str, AuthorLine] | None:
             if not body[i].isupper():  # the pattern lets every non-ASCII character through
                 continue
             first = body[i:end].strip()
-            if not is_person_name(first):
+            if not _reads_as_person_name(first):
                 continue
             title = body[:i].strip()
             if not title:

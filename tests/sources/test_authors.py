@@ -139,3 +139,26 @@ def test_garbled_list_is_not_clean() -> None:
     assert clean.authors == ("StepFun", "Bin Wang", "Bojun Wang")
     assert clean.truncated
     assert is_clean_author_list(clean.authors)
+
+
+@pytest.mark.parametrize(
+    ("line", "authors", "truncated"),
+    [
+        ("Ann Lee, Bo Li, et al.", ("Ann Lee", "Bo Li"), True),
+        ("Ann Lee,  \t et  al", ("Ann Lee",), True),
+        ("Ann Lee ,et al.", ("Ann Lee",), True),
+        ("Ann Lee ET AL.", ("Ann Lee",), True),
+        ("et al.", (), True),
+        ("Ann Lee,et al.  ", ("Ann Lee",), True),
+        ("Ann Leeet al.", ("Ann Leeet al.",), False),  # `et` glued to a name: not `et al.`
+        ("Ann Lee, Val", ("Ann Lee", "Val"), False),
+        ("Ann Lee, Bo Lee  al.", ("Ann Lee", "Bo Lee  al."), False),
+        # only the last 40 characters are searched (linear time): a stretched `et al` is kept
+        ("Ann Lee, et" + " " * 50 + "al", ("Ann Lee", "et" + " " * 50 + "al"), False),
+    ],
+)
+def test_et_al_found_by_its_spacing_and_commas(
+    line: str, authors: tuple[str, ...], truncated: bool
+) -> None:
+    parsed = parse_author_line(line)
+    assert (parsed.authors, parsed.truncated) == (authors, truncated)
