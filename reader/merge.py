@@ -15,6 +15,7 @@ field's value within a group and ``reader.identities`` says what a paper is know
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -292,22 +293,12 @@ def _merge(
     papers: list[Paper] = []
     for n in _key_order(built):
         draft, identities = built[n]
-        unique = [i for i in identities if identity_owners[i] == 1]
-        aliases = set(unique)
-        old: set[str] = set()
-        if stored:
-            for i in clusters[n]:
-                if items[i].key:
-                    old.add(items[i].key)  # type: ignore[arg-type]
-                aliases.update(items[i].aliases)
-        if known:
-            old.update(known[i] for i in unique if i in known)
-        if old:
-            free = sorted(k for k in old if k not in taken)
-            key = free[0] if free else new_key(identities[0], taken, reserved)
-            aliases |= old
-        else:
+        if stored or known:
+            kept, aliases = _kept_key(identities, clusters[n], items, known, identity_owners, taken)
+            key = kept or new_key(identities[0], taken, reserved)
+        else:  # a fresh build: every key is new, every alias an identity (never a key)
             key = new_key(identities[0], taken, reserved)
+            aliases = {i for i in identities if identity_owners[i] == 1}
         taken.add(key)
         aliases.discard(key)
         papers.append(Paper(key, tuple(sorted(aliases)), *draft))
@@ -315,18 +306,43 @@ def _merge(
     return MergeResult(papers, len(items) - len(papers), issues)
 
 
+def _kept_key(
+    identities: list[str],
+    members: list[int],
+    items: list[MergeItem],
+    known: Mapping[str, str],
+    owners: Counter[str],
+    taken: set[str],
+) -> tuple[str | None, set[str]]:
+    """The key a paper keeps from an earlier store (None: give it a new one) and its aliases."""
+    unique = [i for i in identities if owners[i] == 1]
+    aliases = set(unique)
+    old: set[str] = set()
+    for i in members:
+        if items[i].key:
+            old.add(items[i].key)  # type: ignore[arg-type]
+        aliases.update(items[i].aliases)
+    if known:
+        old.update(known[i] for i in unique if i in known)
+    if not old:
+        return None, aliases
+    free = sorted(k for k in old if k not in taken)
+    return (free[0] if free else None), aliases | old
+
+
 def _key_order(built: list[tuple[tuple, list[str]]]) -> list[int]:
     """Who claims a key first: by primary identity, ties by sources (content, not input)."""
     primary = [identities[0] for _d, identities in built]
     order = sorted(range(len(built)), key=primary.__getitem__)
-    start = 0
-    while start < len(order):
-        end = start + 1
-        while end < len(order) and primary[order[end]] == primary[order[start]]:
-            end += 1
-        if end - start > 1:
-            order[start:end] = sorted(order[start:end], key=lambda n: _source_key(built[n][0]))
-        start = end
+    counts = Counter(primary)
+    if len(counts) == len(primary):
+        return order
+    for identity, count in counts.items():
+        if count > 1:
+            start = bisect_left(order, identity, key=primary.__getitem__)
+            order[start : start + count] = sorted(
+                order[start : start + count], key=lambda n: _source_key(built[n][0])
+            )
     return order
 
 
