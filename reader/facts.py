@@ -81,22 +81,40 @@ def item_from_record(record: Record, known: dict[str, Normalised]) -> MergeItem:
     source = record.source
     title = record.title.strip() or None if record.title else None
     abstract = record.abstract
-    abstracts = (abstract,) if abstract and abstract.strip() else ()
+    if abstract and abstract.strip():
+        form = known.get(abstract)
+        if form is None:
+            form = known[abstract] = Normalised(abstract)
+        abstracts: tuple[str, ...] = (abstract,)
+        forms: tuple[Normalised, ...] = (form,)
+    else:
+        abstracts = forms = ()
+    # Positional: the most common item is built 100k times a merge.
     return MergeItem(
-        sources=(source,),
-        facts=record,
-        title=title,
-        own_line=record.title_own_line,
-        abstracts=abstracts,
-        norm_title=normalise_text(title) if title else "",
-        forms=_forms(abstracts, known),  # type: ignore[arg-type]
-        sort_key=(
+        (source,),
+        record,
+        title,
+        record.title_own_line,
+        abstracts,
+        normalise_text(title) if title else "",
+        forms,
+        (
             0,
-            *(source.file, source.line, source.layout),
-            *(record.title or "", abstract or "", record.arxiv_id or "", record.date or ""),
-            *(record.updated or "", record.category or "", record.doi or ""),
+            source.file,
+            source.line,
+            source.layout,
+            record.title or "",
+            abstract or "",
+            record.arxiv_id or "",
+            record.date or "",
+            record.updated or "",
+            record.category or "",
+            record.doi or "",
             record.authors,
         ),
+        None,
+        (),
+        _NO_PROVENANCE,
     )
 
 

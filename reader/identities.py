@@ -107,11 +107,12 @@ def paper_identities(
         if norm:
             words = norm[:600].split(maxsplit=IDENTITY_WORDS)[:IDENTITY_WORDS]
             identities.append("abs:" + fingerprint(" ".join(words)))
-    titles = {norm_title} if titled else set()
-    for t in other_titles:
-        if t and t not in titles:  # a repeated title would give a repeated identity
-            titles.add(t)
-            identities.append("title:" + fingerprint(t))
+    if other_titles:
+        titles = {norm_title} if titled else set()
+        for t in other_titles:
+            if t and t not in titles:  # a repeated title would give a repeated identity
+                titles.add(t)
+                identities.append("title:" + fingerprint(t))
     if not identities:
         identities.append(f"source:{first.file}:{first.line}")
     if len(identities) > 1 and (other_titles or len(norm_abstracts) > 1):
