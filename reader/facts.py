@@ -234,7 +234,9 @@ def _derived_title(abstract: str, source: SourceRef) -> str:
 def _union(members: list[MergeItem], name: str) -> tuple[str, ...]:
     values: list[str] = []
     for item in members:
-        values.extend(v for v in getattr(item.facts, name) if v not in values)
+        for value in getattr(item.facts, name):
+            if value not in values:
+                values.append(value)
     return tuple(values)
 
 
@@ -252,16 +254,24 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
     order = sorted(distinct)
     sources = [distinct[k] for k in order]
     position = {k: index for index, k in enumerate(order)}
-    provenance: dict[str, int] = {}
 
-    def note(name: str, item: MergeItem | None) -> None:
-        if item is not None and (name in ("title", "abstract") or getattr(item.facts, name)):
-            provenance[name] = position[_SOURCE_ORDER(item.source_for(name))]
-
-    titled = [m for m in members if m.title]
+    # One pass gathers what the choices below read (a pass per field cost more than they did).
+    titled: list[MergeItem] = []
     counts: dict[str | None, int] = {}
-    for m in titled:
-        counts[m.title] = counts.get(m.title, 0) + 1
+    dated: list[MergeItem] = []
+    updates: list[str] = []
+    has_code = False
+    for m in members:
+        f = m.facts
+        if m.title:
+            titled.append(m)
+            counts[m.title] = counts.get(m.title, 0) + 1
+        if f.date:
+            dated.append(m)
+        if f.updated:
+            updates.append(str(f.updated))
+        if f.has_code:
+            has_code = True
     title_item = min(
         titled,
         key=lambda m: (not m.own_line, -counts[m.title], -len(m.title or ""), m.title),
@@ -269,22 +279,29 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
     )
     versions = _versions(members)
     abstract, _norm, abstract_item = versions[0] if versions else ("", "", None)
-    note("abstract", abstract_item)
+    # Provenance names the source of each field's value, in this order (abstract first).
+    provenance: dict[str, int] = {}
+    if abstract_item is not None:
+        provenance["abstract"] = position[_SOURCE_ORDER(abstract_item.source_for("abstract"))]
     if title_item is not None:
         title, norm_title, derived = title_item.title or "", title_item.norm_title, False
-        note("title", title_item)
+        provenance["title"] = position[_SOURCE_ORDER(title_item.source_for("title"))]
     else:
         title, norm_title, derived = _derived_title(abstract, sources[0]), "", True
     author_item = _pick_authors(members)
-    note("authors", author_item)
-    dated = [m for m in members if m.facts.date]
+    if author_item is not None and author_item.facts.authors:
+        provenance["authors"] = position[_SOURCE_ORDER(author_item.source_for("authors"))]
     date_item = min(dated, key=lambda m: (m.facts.date, m.sort_key), default=None)
-    note("date", date_item)
+    if date_item is not None:
+        provenance["date"] = position[_SOURCE_ORDER(date_item.source_for("date"))]
     category = _vote(str(m.facts.category) for m in members if m.facts.category)
-    note("category", next((m for m in members if m.facts.category == category), None))
+    item = next((m for m in members if m.facts.category == category), None) if category else None
+    if item is not None:
+        provenance["category"] = position[_SOURCE_ORDER(item.source_for("category"))]
     arxiv_id = _vote(str(m.facts.arxiv_id) for m in members if m.facts.arxiv_id)
-    note("arxiv_id", next((m for m in members if m.facts.arxiv_id == arxiv_id), None))
-    updates = [str(m.facts.updated) for m in members if m.facts.updated]
+    item = next((m for m in members if m.facts.arxiv_id == arxiv_id), None) if arxiv_id else None
+    if item is not None:
+        provenance["arxiv_id"] = position[_SOURCE_ORDER(item.source_for("arxiv_id"))]
     draft = (
         title,
         derived,
@@ -296,7 +313,7 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
         max(updates) if updates else None,
         arxiv_id,
         _vote(str(m.facts.doi) for m in members if m.facts.doi),
-        any(bool(m.facts.has_code) for m in members),
+        has_code,
         _union(members, "urls"),
         _union(members, "comments"),
         abstract,
