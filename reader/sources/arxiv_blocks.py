@@ -89,10 +89,18 @@ def parse(text: str, file: str, options: ParseOptions) -> ParseResult:
 Markers = dict[int, tuple[bool, re.Match[str]]]
 
 
+#: The first characters a marker line can start with (besides whitespace).
+_MARKER_FIRST = frozenset("aAcC")
+
+
 def _markers(lines: Sequence[str]) -> Markers:
-    """The arXiv: and Created: lines, found with one cheap prefix match per line."""
+    """The arXiv: and Created: lines: a first-character test, then a prefix match."""
     markers: Markers = {}
-    for index, raw in enumerate(lines):
+    maybe = [
+        i for i, raw in enumerate(lines) if raw[:1] in _MARKER_FIRST or raw[:1].isspace()
+    ]  # (most lines start otherwise: one pass without a regex call per line)
+    for index in maybe:
+        raw = lines[index]
         if len(raw) <= MAX_MARKER_LINE and (prefix := _MARKER_PREFIX.match(raw)):
             if prefix.group(1) is None:
                 if created := _CREATED.fullmatch(raw):

@@ -163,7 +163,12 @@ def detect(text: str) -> float:
     lines = sample_lines(text)
     if not lines:
         return 0.0
-    heads = [i for i, ln in enumerate(lines) if is_header(ln)]
+    # (the long-line refusal of `_header_fields` done here too: no call for most lines)
+    heads = [
+        i
+        for i, ln in enumerate(lines)
+        if (len(ln) <= MAX_HEADER_LINE or ln[0].isspace() or ln[-1].isspace()) and is_header(ln)
+    ]
     if not heads:
         return 0.0
     well_formed = sum(1 for a, b in zip(heads, [*heads[1:], len(lines)], strict=True) if b - a == 3)
@@ -187,7 +192,7 @@ def split_at_headers(text: str, resolver: DateResolver) -> tuple[Lines, list[tup
         line = raw.strip()
         if not line:
             continue
-        fields = _stripped_header(line)
+        fields = _stripped_header(line) if len(line) <= MAX_HEADER_LINE else None
         if fields is not None:
             header = Header(number, *fields)
             entries.append((header, []))
