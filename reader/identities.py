@@ -123,7 +123,10 @@ def paper_identities(
 def new_key(identity: str, taken: set[str], reserved: set[str]) -> str:
     """10 hex chars of the identity's hash; a collision extends it deterministically."""
     digest = hashlib.blake2b(identity.encode("utf-8"), digest_size=32).hexdigest()
-    for length in range(10, len(digest) + 1, 2):
+    key = digest[:10]
+    if key not in taken and key not in reserved:  # nearly always
+        return key
+    for length in range(12, len(digest) + 1, 2):
         if digest[:length] not in taken and digest[:length] not in reserved:
             return digest[:length]
     counter = 1

@@ -196,8 +196,17 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
     joined = [find(i) for i in range(len(items))]
     titles = [item.norm_title for item in items]
     matches: dict[tuple[int, int], float] = {}
-    for key in sorted(key for key, members in by_words.items() if len(members) > 1):
-        for block in _fine_blocks(items, sorted(set(by_words[key]))):
+    # Each pair is judged on its own and the matches join in their own order below, so the
+    # blocks' order does not matter.
+    blocks: Iterable[list[int]]
+    for members in by_words.values():
+        if len(members) == 2 and members[0] != members[1]:
+            blocks = (members,)  # the common case, appended in index order: sorted
+        elif len(members) > 2:
+            blocks = _fine_blocks(items, sorted(set(members)))
+        else:
+            continue
+        for block in blocks:
             for a, b in _agreeing_pairs(block, titles):
                 if (
                     joined[a] != joined[b]
@@ -291,17 +300,21 @@ def _merge(
     stored = any(m.key or m.aliases for m in items)
     taken: set[str] = set()
     papers: list[Paper] = []
+    shared = {i for i, owners in identity_owners.items() if owners > 1}
     for n in _key_order(built):
         draft, identities = built[n]
         if stored or known:
             kept, aliases = _kept_key(identities, clusters[n], items, known, identity_owners, taken)
             key = kept or new_key(identities[0], taken, reserved)
-        else:  # a fresh build: every key is new, every alias an identity (never a key)
+            taken.add(key)
+            aliases.discard(key)
+            papers.append(Paper(key, tuple(sorted(aliases)), *draft))
+        else:  # a fresh build: every key is new, and no key is an identity (they have a colon)
             key = new_key(identities[0], taken, reserved)
-            aliases = {i for i in identities if identity_owners[i] == 1}
-        taken.add(key)
-        aliases.discard(key)
-        papers.append(Paper(key, tuple(sorted(aliases)), *draft))
+            taken.add(key)
+            if not shared.isdisjoint(identities):
+                identities = [i for i in identities if i not in shared]
+            papers.append(Paper(key, tuple(sorted(identities)), *draft))
     papers.sort(key=attrgetter("key"))
     return MergeResult(papers, len(items) - len(papers), issues)
 
