@@ -212,4 +212,4 @@ def _is_title_paragraph(paragraph: list[str], count: int) -> bool:
     return count >= 2 and not first.endswith(".")
 
 
-LAYOUT = Layout(LAYOUT_ARXIV, detect, parse)
+LAYOUT = Layout(LAYOUT_ARXIV, detect, parse, best_score=0.95)

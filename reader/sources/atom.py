@@ -340,4 +340,4 @@ def _doi_from_links(entry: Mapping[str, Any]) -> str:
     return ""
 
 
-LAYOUT = Layout(LAYOUT_NAME, detect, parse)
+LAYOUT = Layout(LAYOUT_NAME, detect, parse, best_score=0.99)

@@ -341,4 +341,4 @@ def _scholar_arxiv(text: str) -> str:
     return f"arXiv:{match.group(1)}" if match else text
 
 
-LAYOUT = Layout(LAYOUT_NAME, detect, parse)
+LAYOUT = Layout(LAYOUT_NAME, detect, parse, best_score=0.98)

@@ -128,4 +128,4 @@ def _assign_fields(lines: list[str]) -> tuple[str | None, str | None, list[str]]
     return None, None, []
 
 
-LAYOUT = Layout(LAYOUT_BLOCKS, detect, parse)
+LAYOUT = Layout(LAYOUT_BLOCKS, detect, parse, best_score=0.97)

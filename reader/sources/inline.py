@@ -173,7 +173,10 @@ def detect(text: str) -> float:
         return 0.0
     well_formed = sum(1 for a, b in zip(heads, [*heads[1:], len(lines)], strict=True) if b - a == 3)
     coverage = min(1.0, 3 * well_formed / len(lines))
-    return 0.4 + 0.55 * coverage
+    return _FLOOR_SCORE + _COVERAGE_SCORE * coverage
+
+
+_FLOOR_SCORE, _COVERAGE_SCORE = 0.4, 0.55
 
 
 #: Non-blank lines as (line number, stripped text).
@@ -321,4 +324,4 @@ def header_record(
     )
 
 
-LAYOUT = Layout(LAYOUT_INLINE, detect, parse)
+LAYOUT = Layout(LAYOUT_INLINE, detect, parse, best_score=_FLOOR_SCORE + _COVERAGE_SCORE)

@@ -369,4 +369,4 @@ def state_from_export(path: Path | str) -> dict[str, dict[str, Any]]:
     return states
 
 
-LAYOUT = Layout(LAYOUT_NAME, detect, parse)
+LAYOUT = Layout(LAYOUT_NAME, detect, parse, best_score=0.97)

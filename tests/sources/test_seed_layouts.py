@@ -78,3 +78,14 @@ def test_arxiv_seed(seed_files: list[Path]) -> None:
     assert records[9].comments == ("10 pages. Comments welcome",)
     assert records[9].updated is None
     assert [r.source.line for r in records] == [1, 9, 16, 21, 26, 33, 38, 43, 48, 55]
+
+
+def test_detection_of_seeds_is_that_of_asking_every_layout(seed_files: list[Path]) -> None:
+    from reader.sources import decode_listing, detect_layout
+    from tests.sources.test_properties import _detect_asking_every_layout
+
+    for path in seed_files:
+        text, _issues = decode_listing(path.read_bytes(), str(path))
+        assert text is not None
+        layout, score = detect_layout(text)
+        assert (layout.name if layout else None, score) == _detect_asking_every_layout(text)
