@@ -294,7 +294,7 @@ def _merge(
     del forms
     items.sort(key=attrgetter("sort_key"))
     clusters = _cluster(items, issues)
-    built = [paper_draft([items[i] for i in c]) for c in clusters]
+    built = [paper_draft([items[c[0]]] if len(c) == 1 else [items[i] for i in c]) for c in clusters]
     identity_owners = Counter(chain.from_iterable(idents for _f, idents in built))
     reserved = set(known.values()) | {m.key for m in items if m.key}
     stored = any(m.key or m.aliases for m in items)
