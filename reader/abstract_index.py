@@ -10,14 +10,15 @@ reaches only this process (which then kills it), and if it cannot start or fails
 process indexes its part too.  The result is the same index either way.
 
 `reader build` starts earlier still (`EarlyAbstractIndex`): the abstracts are known once the
-files are parsed, and the merge that follows uses one CPU.  A worker indexes every distinct
-abstract under a provisional number meanwhile, and once the papers are ordered it only
-renumbers its postings to paper positions.
+files are parsed, and the merge that follows uses one CPU.  A worker tokenises every
+distinct abstract meanwhile, and once the papers are ordered it only files their token ids
+under paper positions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pickle
 import signal
@@ -31,7 +32,7 @@ from typing import IO
 
 from reader.gcpause import paused_collector
 from reader.text import fold_for_search
-from reader.wordindex import TokenIndex, bits_from_flags, plain_ascii_words, word_pieces
+from reader.wordindex import TokenIndex, plain_ascii_words, word_pieces
 
 __all__ = ["EarlyAbstractIndex", "abstract_tokens", "build_abstract_index", "is_plain"]
 
@@ -154,8 +155,8 @@ class EarlyAbstractIndex:
         return cls(process) if process is not None else None
 
     def receive(self, abstracts: Iterable[str | None]) -> None:
-        """Give the worker ABSTRACTS (in any order; newest first makes its renumbering
-        cheap).  Fewer than PARALLEL_FROM distinct ones are not worth it: the worker stops."""
+        """Give the worker ABSTRACTS (any order, repeats and empty ones allowed).  Fewer
+        than PARALLEL_FROM distinct ones are not worth it: the worker stops."""
         number: dict[str, int] = {}
         for text in abstracts:
             if text and text not in number:
@@ -171,7 +172,7 @@ class EarlyAbstractIndex:
         self, abstracts: Sequence[str], *, meanwhile: Callable[[], object] | None = None
     ) -> TokenIndex | None:
         """The index of ABSTRACTS (paper positions 0..n-1), or None if the worker is gone.
-        MEANWHILE runs here while the worker renumbers (if the worker is still there)."""
+        MEANWHILE runs here while the worker files them (if the worker is still there)."""
         if self._process is None:
             return None
         n = len(abstracts)
@@ -239,57 +240,51 @@ def worker_main() -> None:
 def early_worker_main() -> None:
     """An `EarlyAbstractIndex` worker: texts, then (n, chosen, extra); the regions back.
 
-    The texts are indexed under their own numbers at once; when the papers' positions
-    arrive, each token's numbers become positions (texts no paper kept are dropped) and the
-    abstracts it had not seen are indexed at their positions."""
+    The texts are tokenised at once, each to an array of token ids; when the papers'
+    positions arrive (and the abstracts it had not seen), the postings are filed in
+    position order, so they come out ascending with nothing to sort."""
     results = _results_pipe()
     texts = pickle.load(sys.stdin.buffer)  # all at once: the sender waits until it is read
-    count = len(texts)
-    by_number = TokenIndex.postings_of(enumerate(map(abstract_tokens, texts)))
+    with paused_collector():  # a token set per text, no cycles
+        tokenised = _TokenisedTexts(texts)
     del texts
     n, chosen_bytes, extra = pickle.load(sys.stdin.buffer)
     chosen = array("i")
     chosen.frombytes(chosen_bytes)
-    with paused_collector():  # many lists and arrays, no cycles
-        found = _renumbered(by_number, count, chosen, n, extra)
-    _answer(results, TokenIndex.from_postings(n, found))
+    with paused_collector():
+        _answer(results, tokenised.index(n, chosen, extra))
 
 
-def _renumbered(
-    by_number: dict[str, array],
-    count: int,
-    chosen: array,
-    n: int,
-    extra: Sequence[tuple[int, str]],
-) -> dict[str, Sequence[int]]:
-    """Token -> ascending positions, from token -> numbers of COUNT texts and CHOSEN
-    (position -> text number, -1 for EXTRA's positions, which are indexed here)."""
-    position = array("I", [n]) * count  # n: no paper kept this text
-    for pos, number in enumerate(chosen):
-        if number >= 0:
-            position[number] = pos
-    more: defaultdict[str, list[int]] = defaultdict(list)
-    for pos, text in extra:
-        for token in abstract_tokens(text):
-            more[token].append(pos)
-    kept, dense_from = n.__gt__, TokenIndex.dense_from(n)
-    found: dict[str, Sequence[int] | int] = {}
-    for token in list(by_number):
-        numbers = by_number.pop(token)  # freed as we go
-        places = more.pop(token, ())
-        if len(numbers) >= dense_from:  # frequent: a bitset, in any order
-            flags = bytearray(n + 1)
-            deque(map(flags.__setitem__, map(position.__getitem__, numbers), repeat(1)), maxlen=0)
-            deque(map(flags.__setitem__, places, repeat(1)), maxlen=0)
-            del flags[n]
-            held: Sequence[int] | int = bits_from_flags(flags)
-        else:
-            held = array("I", sorted([*filter(kept, map(position.__getitem__, numbers)), *places]))
-        if held:
-            found[token] = held
-    for token, places in more.items():
-        found[token] = array("I", places)  # ascending, as EXTRA is
-    return found
+class _TokenisedTexts:
+    """Texts as token ids (one flat array cut by offsets), numbered in the order given."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        self.flat = array("I")
+        self.offsets = array("Q", [0])
+        for text in texts:
+            self.add(text)
+
+    def add(self, text: str) -> int:
+        """Tokenise one more text; its number."""
+        self.flat.extend(map(self.ids.__getitem__, abstract_tokens(text)))
+        self.offsets.append(len(self.flat))
+        return len(self.offsets) - 2
+
+    def index(self, n: int, chosen: array, extra: Sequence[tuple[int, str]]) -> TokenIndex:
+        """The index of N papers: position p holds text CHOSEN[p] (none if -1), or the
+        text EXTRA gives for p."""
+        for pos, text in extra:
+            chosen[pos] = self.add(text)
+        postings = [array("I") for _ in range(len(self.ids))]
+        get, add = postings.__getitem__, array.append
+        flat, offsets = self.flat, self.offsets
+        for pos, number in enumerate(chosen):
+            if number >= 0:
+                held = flat[offsets[number] : offsets[number + 1]]
+                deque(map(add, map(get, held), repeat(pos)), maxlen=0)
+        found = {token: postings[i] for token, i in self.ids.items() if postings[i]}
+        return TokenIndex.from_postings(n, found)
 
 
 def _results_pipe() -> IO[bytes]:

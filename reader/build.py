@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -483,10 +484,8 @@ def _build(
             + (f" ({detail})" if detail else "")
         )
 
-    if early is not None:  # newest first: the worker's renumbering is then cheap
-        by_date = sorted((*all_records, *existing), key=_date_or_empty, reverse=True)
-        early.receive(item.abstract for item in by_date)
-        del by_date
+    if early is not None:
+        early.receive(item.abstract for item in chain(all_records, existing))
     if progress:
         progress("merge", 0, 1)
     merged = merge_records(all_records, existing=existing, known_keys=known_keys)
@@ -529,10 +528,6 @@ def save_search_index(
 
     with contextlib.suppress(OSError):
         SearchIndex.save_for_store(db_path, papers, early)
-
-
-def _date_or_empty(item: Record | Paper) -> str:
-    return item.date or ""
 
 
 def newest_first(papers: Sequence[Paper]) -> list[Paper]:

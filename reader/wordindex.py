@@ -124,9 +124,8 @@ class TokenIndex:
         return postings
 
     @classmethod
-    def from_postings(cls, n: int, postings: dict[str, Sequence[int] | int]) -> TokenIndex:
-        """The index of N papers from token -> ascending positions, or a bitset of them
-        (emptied as it is read)."""
+    def from_postings(cls, n: int, postings: dict[str, Sequence[int]]) -> TokenIndex:
+        """The index of N papers from token -> ascending positions (emptied as it is read)."""
         vocab = sorted(postings)
         dense_from = cls.dense_from(n)
         flat, offsets, dense_ids = array("I"), array("Q", [0]), array("I")
@@ -134,13 +133,7 @@ class TokenIndex:
         width = (n + 7) // 8
         for token_id, token in enumerate(vocab):
             found = postings.pop(token)  # freed as we go: the peak stays near one copy
-            if isinstance(found, int):
-                if found.bit_count() >= dense_from:
-                    dense_ids.append(token_id)
-                    dense_parts.append(found.to_bytes(width, "little"))
-                else:
-                    flat.extend(positions(found))
-            elif len(found) >= dense_from:
+            if len(found) >= dense_from:
                 dense_ids.append(token_id)
                 dense_parts.append(bits_from_positions(found, n).to_bytes(width, "little"))
             else:

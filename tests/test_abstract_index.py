@@ -68,7 +68,7 @@ def _early(texts: list[str]) -> abstract_index.EarlyAbstractIndex:
 def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None) -> None:
     # The worker sees every abstract of the parsed records, in another order, some of them
     # never kept; the papers' abstracts include a shared one, an unseen one and an empty one.
-    # "ghostword" is frequent among the texts seen (a bitset there) but rare among papers.
+    # "ghostword" is frequent among the texts seen but rare among the papers.
     drafts = [f"ghostword draft {i}" for i in range(70)]
     seen = [*reversed(TEXTS[:300]), "a revised version nobody kept", *drafts, *TEXTS[300:350]]
     papers = [*TEXTS[:350], TEXTS[7], "an abstract the worker never saw: zebrafish", ""]
