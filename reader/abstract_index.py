@@ -136,15 +136,16 @@ def _spawn(code: str) -> subprocess.Popen[bytes] | None:
 class EarlyAbstractIndex:
     """The abstract index, built by a worker while this process merges and writes the store.
 
-    `start` before the merge, with every abstract a paper may end up with; `receive` hands
-    them over once they are known; `finish` with the papers' abstracts in store order gives
-    the index (or None: then build it here, as without this).  `close` stops the worker,
-    also on an error or Ctrl+C in between.
+    `start` early; `receive` every abstract a paper may end up with, before the merge;
+    `place` the papers' abstracts in store order after it; `finish` gives the index (or
+    None: then build it here, as without this).  `close` stops the worker, also on an error
+    or Ctrl+C in between.
     """
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self._process: subprocess.Popen[bytes] | None = process
         self._number: dict[str, int] = {}
+        self._placed: int | None = None  # how many papers `place` was given
 
     @classmethod
     def start(cls, *, cpus: int | None = None) -> EarlyAbstractIndex | None:
@@ -168,13 +169,11 @@ class EarlyAbstractIndex:
         if not self._send(list(number)):
             self.close()
 
-    def finish(
-        self, abstracts: Sequence[str], *, meanwhile: Callable[[], object] | None = None
-    ) -> TokenIndex | None:
-        """The index of ABSTRACTS (paper positions 0..n-1), or None if the worker is gone.
-        MEANWHILE runs here while the worker files them (if the worker is still there)."""
-        if self._process is None:
-            return None
+    def place(self, abstracts: Sequence[str]) -> None:
+        """Tell the worker the papers' ABSTRACTS in store order (positions 0..n-1): it files
+        them while this process goes on (writing the store, say)."""
+        if self._process is None or self._placed is not None:
+            return
         n = len(abstracts)
         number, taken = self._number, bytearray(len(self._number))
         chosen = array("i", [-1]) * n
@@ -186,12 +185,23 @@ class EarlyAbstractIndex:
                 chosen[pos] = at
             elif text:
                 extra.append((pos, text))
+        self._placed = n
+        if not self._send((n, chosen.tobytes(), extra)):
+            self.close()
+
+    def finish(
+        self, abstracts: Sequence[str], *, meanwhile: Callable[[], object] | None = None
+    ) -> TokenIndex | None:
+        """The index of ABSTRACTS (the same as `place` was given, if it was called), or None
+        if the worker is gone.  MEANWHILE runs here while the worker files them (if the
+        worker is still there)."""
+        self.place(abstracts)
+        if self._process is None:
+            return None
         try:
-            if not self._send((n, chosen.tobytes(), extra)):
-                return None
             if meanwhile is not None:
                 meanwhile()
-            return _worker_result(self._process, n)
+            return _worker_result(self._process, len(abstracts))
         finally:
             self.close()
 

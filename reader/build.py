@@ -507,6 +507,8 @@ def _build(
             )
         )
     ordered = newest_first(merged.papers)
+    if early is not None:  # it files the abstracts while the store is written
+        early.place([paper.abstract for paper in ordered])
     write_store(db_path, ordered, build_meta(parsed.files, as_of, report, replace))
     report.seconds = time.perf_counter() - started
     if progress:

@@ -85,6 +85,15 @@ def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None) -> No
     assert early._process is None  # finished workers are gone
 
 
+def test_papers_placed_before_finishing_give_the_same_index(small_parallel: None) -> None:
+    papers = [*TEXTS[100:], *TEXTS[:100]]
+    early = _early(TEXTS)
+    early.place(papers)  # the worker files them while the store is written
+    found = early.finish(papers)
+    serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, papers)))
+    assert found is not None and _same(found, serial)
+
+
 def test_an_early_worker_is_not_kept_for_few_abstracts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 10_000)
     early = _early(TEXTS)
