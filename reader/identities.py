@@ -67,8 +67,12 @@ class Normalised:
             cut = raw.find(" ", _HEAD_RAW)
             cut_tail = raw.rfind(" ", 0, len(raw) - _TAIL_RAW)
             if cut != -1 and cut_tail > cut:
-                head = _normalise(raw[:cut], latex)
-                tail = _normalise(raw[cut_tail + 1 :], latex)
+                head, tail = raw[:cut], raw[cut_tail + 1 :]
+                if not latex and head.isascii() and tail.isascii():  # `_normalise`'s fast path
+                    head = b" ".join(head.encode().translate(_ASCII_WORDS).split()).decode()
+                    tail = b" ".join(tail.encode().translate(_ASCII_WORDS).split()).decode()
+                else:
+                    head, tail = _normalise(head, latex), _normalise(tail, latex)
                 if (
                     len(head) >= HEAD_MIN_CHARS
                     and head.count(" ") >= HEAD_MIN_WORDS - 1
