@@ -50,6 +50,11 @@ COLUMNS: Sequence[tuple[str, str, Cell]] = (
     ("+ index s", "build", lambda f: _num(_get(f, "build", "index_seconds"), ".2f")),
     ("build papers/s", "build", lambda f: _num(_get(f, "build", "papers_per_s"), ",.0f")),
     ("build RSS MB", "build", lambda f: _num(_get(f, "build", "peak_rss_mb"), ".0f")),
+    (
+        "largest worker RSS MB",
+        "build",
+        lambda f: _num(_get(f, "build", "worker_peak_rss_mb"), ".0f"),
+    ),
     ("load s", "load", lambda f: _num(_get(f, "load", "seconds"), ".2f")),
     ("load RSS MB", "load", lambda f: _num(_get(f, "load", "peak_rss_mb"), ".0f")),
     ("floor load s", "floor_load", lambda f: _num(_get(f, "floor_load", "seconds"), ".2f")),

@@ -34,6 +34,13 @@ TOGGLES = 50
 PREMARKED = 1000
 
 
+def worker_peak_rss_mb() -> float:
+    """The peak RSS of the largest worker process this process has waited for, in MB (an
+    upper bound: on Linux a child's figure starts from this process's RSS when it forked)."""
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size so far, in MB.
 
@@ -112,6 +119,7 @@ def step_build(work: Path) -> dict[str, Any]:
         papers_per_s=round(figures["papers"] / seconds, 1),
         entries_per_s=round(figures["entries"] / seconds, 1),
         peak_rss_mb=round(peak_rss_mb(), 1),
+        worker_peak_rss_mb=round(worker_peak_rss_mb(), 1),
         store_mb=round(db.stat().st_size / 1e6, 1),
     )
     return figures
