@@ -260,6 +260,9 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
     counts: dict[str | None, int] = {}
     dated: list[MergeItem] = []
     updates: list[str] = []
+    categories: list[str] = []
+    arxiv_ids: list[str] = []
+    dois: list[str] = []
     has_code = False
     for m in members:
         f = m.facts
@@ -272,10 +275,20 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
             updates.append(str(f.updated))
         if f.has_code:
             has_code = True
-    title_item = min(
-        titled,
-        key=lambda m: (not m.own_line, -counts[m.title], -len(m.title or ""), m.title),
-        default=None,
+        if f.category:
+            categories.append(str(f.category))
+        if f.arxiv_id:
+            arxiv_ids.append(str(f.arxiv_id))
+        if f.doi:
+            dois.append(str(f.doi))
+    title_item = (
+        titled[0]
+        if len(titled) == 1
+        else min(
+            titled,
+            key=lambda m: (not m.own_line, -counts[m.title], -len(m.title or ""), m.title),
+            default=None,
+        )
     )
     versions = _versions(members)
     abstract, _norm, abstract_item = versions[0] if versions else ("", "", None)
@@ -291,14 +304,18 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
     author_item = _pick_authors(members)
     if author_item is not None and author_item.facts.authors:
         provenance["authors"] = position[_SOURCE_ORDER(author_item.source_for("authors"))]
-    date_item = min(dated, key=lambda m: (m.facts.date, m.sort_key), default=None)
+    date_item = (
+        dated[0]
+        if len(dated) == 1
+        else min(dated, key=lambda m: (m.facts.date, m.sort_key), default=None)
+    )
     if date_item is not None:
         provenance["date"] = position[_SOURCE_ORDER(date_item.source_for("date"))]
-    category = _vote(str(m.facts.category) for m in members if m.facts.category)
+    category = _vote(categories)
     item = next((m for m in members if m.facts.category == category), None) if category else None
     if item is not None:
         provenance["category"] = position[_SOURCE_ORDER(item.source_for("category"))]
-    arxiv_id = _vote(str(m.facts.arxiv_id) for m in members if m.facts.arxiv_id)
+    arxiv_id = _vote(arxiv_ids)
     item = next((m for m in members if m.facts.arxiv_id == arxiv_id), None) if arxiv_id else None
     if item is not None:
         provenance["arxiv_id"] = position[_SOURCE_ORDER(item.source_for("arxiv_id"))]
@@ -312,7 +329,7 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
         str(date_item.facts.date) if date_item else None,
         max(updates) if updates else None,
         arxiv_id,
-        _vote(str(m.facts.doi) for m in members if m.facts.doi),
+        _vote(dois),
         has_code,
         _union(members, "urls"),
         _union(members, "comments"),
