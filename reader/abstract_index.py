@@ -1,7 +1,7 @@
 """The abstract word index, built in two processes when there are many abstracts.
 
-Tokenising 100k abstracts and filing ~12M (word, paper) pairs is pure Python work of tens
-of seconds on a small machine, and `reader build` does it once per store.  With two CPUs a
+Tokenising 100k abstracts and filing ~11M (word, paper) pairs is pure Python work of about
+ten seconds on a small machine, and `reader build` does it once per store.  With two CPUs a
 worker process indexes the later part of the abstracts while this one indexes the rest
 (and whatever else the caller has to do), then `TokenIndex.combine` joins the two.  The
 worker is a plain ``python -c`` process fed through pipes, as in `reader.build`: nothing is
@@ -18,7 +18,6 @@ under paper positions.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import pickle
 import signal
@@ -27,7 +26,7 @@ import sys
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
-from itertools import repeat
+from itertools import count, repeat
 from typing import IO
 
 from reader.gcpause import paused_collector
@@ -145,7 +144,7 @@ class EarlyAbstractIndex:
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self._process: subprocess.Popen[bytes] | None = process
         self._number: dict[str, int] = {}
-        self._placed: int | None = None  # how many papers `place` was given
+        self._placed = False
 
     @classmethod
     def start(cls, *, cpus: int | None = None) -> EarlyAbstractIndex | None:
@@ -172,7 +171,7 @@ class EarlyAbstractIndex:
     def place(self, abstracts: Sequence[str]) -> None:
         """Tell the worker the papers' ABSTRACTS in store order (positions 0..n-1): it files
         them while this process goes on (writing the store, say)."""
-        if self._process is None or self._placed is not None:
+        if self._process is None or self._placed:
             return
         n = len(abstracts)
         number, taken = self._number, bytearray(len(self._number))
@@ -185,7 +184,7 @@ class EarlyAbstractIndex:
                 chosen[pos] = at
             elif text:
                 extra.append((pos, text))
-        self._placed = n
+        self._placed = True
         if not self._send((n, chosen.tobytes(), extra)):
             self.close()
 
@@ -269,7 +268,7 @@ class _TokenisedTexts:
     """Texts as token ids (one flat array cut by offsets), numbered in the order given."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        self.ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        self.ids: defaultdict[str, int] = defaultdict(count().__next__)
         self.flat = array("I")
         self.offsets = array("Q", [0])
         for text in texts:
