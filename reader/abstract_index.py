@@ -23,6 +23,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -145,6 +146,8 @@ class EarlyAbstractIndex:
         self._process: subprocess.Popen[bytes] | None = process
         self._number: dict[str, int] = {}
         self._placed = False
+        self._sender: threading.Thread | None = None  # sends what `place` was given
+        self._sent = False
 
     @classmethod
     def start(cls, *, cpus: int | None = None) -> EarlyAbstractIndex | None:
@@ -185,8 +188,13 @@ class EarlyAbstractIndex:
             elif text:
                 extra.append((pos, text))
         self._placed = True
-        if not self._send((n, chosen.tobytes(), extra)):
-            self.close()
+        # The worker reads this only when done with the texts, and a pipe holds 64 KB: a
+        # thread waits for it, not this process.
+        payload = pickle.dumps((n, chosen.tobytes(), extra), pickle.HIGHEST_PROTOCOL)
+        self._sender = threading.Thread(
+            target=self._send_bytes, args=(payload,), daemon=True, name="abstract-index-send"
+        )
+        self._sender.start()
 
     def finish(
         self, abstracts: Sequence[str], *, meanwhile: Callable[[], object] | None = None
@@ -200,22 +208,35 @@ class EarlyAbstractIndex:
         try:
             if meanwhile is not None:
                 meanwhile()
+            if self._sender is not None:
+                self._sender.join()
+            if not self._sent:
+                return None
             return _worker_result(self._process, len(abstracts))
         finally:
             self.close()
 
     def close(self) -> None:
         if self._process is not None:
-            _stop(self._process)
+            _stop(self._process)  # also ends a sender thread blocked on the pipe
             self._process = None
+        if self._sender is not None:
+            self._sender.join()
+            self._sender = None
 
     def _send(self, payload: object) -> bool:
-        assert self._process is not None and self._process.stdin is not None
+        return self._send_bytes(pickle.dumps(payload, pickle.HIGHEST_PROTOCOL))
+
+    def _send_bytes(self, payload: bytes) -> bool:
+        process = self._process
+        assert process is not None and process.stdin is not None
         try:
-            pickle.dump(payload, self._process.stdin, pickle.HIGHEST_PROTOCOL)
-            self._process.stdin.flush()
+            process.stdin.write(payload)
+            process.stdin.flush()
         except (OSError, ValueError):
+            self._sent = False
             return False
+        self._sent = True
         return True
 
 
