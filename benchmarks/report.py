@@ -78,7 +78,7 @@ COLUMNS: Sequence[tuple[str, str, Cell]] = (
         lambda f: _num(_get(f, "early", "early_echo_max_ms"), ",.0f"),
     ),
     (
-        "typed while loading: results drawn at s",
+        "typed while loading: last key answered at s",
         "early",
         lambda f: _num(_get(f, "early", "results_drawn_at_s"), ".2f"),
     ),
