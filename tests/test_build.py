@@ -14,19 +14,29 @@ from reader.sources import parse_listing
 from tests.conftest import REPO_ROOT, SEEDS_DIR
 
 
-@pytest.mark.parametrize("stage", ["parse", "merge", "write"])
-def test_interrupt_leaves_old_store(stage: str, tmp_path: Path) -> None:
+def _old_store(tmp_path: Path) -> Path:
     db = tmp_path / "papers.json"
     build_store([SEEDS_DIR / "001_ee71652e9c7f4cc8.txt"], db)
+    return db
+
+
+def _interrupted_build_keeps(db: Path, paths: list[Path], stage: str, step: int = -1) -> None:
+    """Ctrl+C at STAGE (at its STEP-th progress call, or the first) of a build over PATHS
+    leaves DB byte for byte as it was."""
     before = db.read_bytes()
 
     def interrupt(at: str, done: int, total: int) -> None:
-        if at == stage:
+        if at == stage and step in (-1, done):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_store([SEEDS_DIR], db, progress=interrupt)
+        build_store(paths, db, progress=interrupt)
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("stage", ["parse", "merge", "write"])
+def test_interrupt_leaves_old_store(stage: str, tmp_path: Path) -> None:
+    _interrupted_build_keeps(_old_store(tmp_path), [SEEDS_DIR], stage)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["papers.json", "papers.json.words"]
 
 
@@ -141,19 +151,10 @@ def test_interrupt_while_workers_parse_stops_them_and_leaves_old_store(
 ) -> None:
     import reader.build
 
-    db = tmp_path / "papers.json"
-    build_store([SEEDS_DIR / "001_ee71652e9c7f4cc8.txt"], db)
-    before = db.read_bytes()
+    db = _old_store(tmp_path)
     started = _watch_worker_pools(monkeypatch)
     monkeypatch.setattr(reader.build, "parse_workers", lambda files: 2)
-
-    def interrupt(at: str, done: int, total: int) -> None:
-        if at == "parse" and done == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        build_store([_mixed_folder(tmp_path)], db, progress=interrupt)
-    assert db.read_bytes() == before
+    _interrupted_build_keeps(db, [_mixed_folder(tmp_path)], "parse", 2)
     assert started and all(process.poll() is not None for process in started[0]._processes)
 
 
@@ -222,18 +223,9 @@ def test_interrupt_during_the_merge_stops_the_early_worker(
     import reader.build
     from reader import abstract_index
 
-    db = tmp_path / "papers.json"
-    build_store([SEEDS_DIR / "001_ee71652e9c7f4cc8.txt"], db)
-    before = db.read_bytes()
+    db = _old_store(tmp_path)
     started = _watch_early_workers(monkeypatch)
     monkeypatch.setattr(reader.build, "EARLY_INDEX_MIN_BYTES", 0)
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 1)
-
-    def interrupt(at: str, done: int, total: int) -> None:
-        if at == "merge":
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        build_store([SEEDS_DIR], db, progress=interrupt)
-    assert db.read_bytes() == before
+    _interrupted_build_keeps(db, [SEEDS_DIR], "merge")
     assert started and started[0][1].poll() is not None
