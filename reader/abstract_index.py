@@ -54,9 +54,13 @@ def is_plain(text: str) -> bool:
 
 def abstract_tokens(text: str) -> set[str]:
     """The words of an abstract as the index files them (three characters or more)."""
-    tokens = set(plain_ascii_words(text) if is_plain(text) else word_pieces(fold_for_search(text)))
+    tokens = _all_words(text)
     tokens -= _SHORT_TOKENS  # pieces under three characters never search abstracts
     return tokens
+
+
+def _all_words(text: str) -> set[str]:
+    return set(plain_ascii_words(text) if is_plain(text) else word_pieces(fold_for_search(text)))
 
 
 def build_abstract_index(
@@ -296,8 +300,9 @@ class _TokenisedTexts:
             self.add(text)
 
     def add(self, text: str) -> int:
-        """Tokenise one more text; its number."""
-        self.flat.extend(map(self.ids.__getitem__, abstract_tokens(text)))
+        """Tokenise one more text; its number.  Short words are kept here and dropped at
+        the end: taking them out of each text's set cost a fifth of the tokenising."""
+        self.flat.extend(map(self.ids.__getitem__, _all_words(text)))
         self.offsets.append(len(self.flat))
         return len(self.offsets) - 2
 
@@ -313,7 +318,11 @@ class _TokenisedTexts:
             if number >= 0:
                 held = flat[offsets[number] : offsets[number + 1]]
                 deque(map(add, map(get, held), repeat(pos)), maxlen=0)
-        found = {token: postings[i] for token, i in self.ids.items() if postings[i]}
+        found = {
+            token: postings[i]
+            for token, i in self.ids.items()
+            if postings[i] and token not in _SHORT_TOKENS
+        }
         return TokenIndex.from_postings(n, found)
 
 
