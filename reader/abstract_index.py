@@ -63,6 +63,15 @@ def _all_words(text: str) -> set[str]:
     return set(plain_ascii_words(text) if is_plain(text) else word_pieces(fold_for_search(text)))
 
 
+def _index_of(n: int, texts: Sequence[str], start: int = 0) -> TokenIndex:
+    """`TokenIndex.build` of the `abstract_tokens` of TEXTS at positions START...: the short
+    words are filed and dropped once, which is cheaper than taking them out of every set."""
+    postings = TokenIndex.postings_of(enumerate(map(_all_words, texts), start))
+    for token in _SHORT_TOKENS:
+        postings.pop(token, None)
+    return TokenIndex.from_postings(n, postings)
+
+
 def build_abstract_index(
     n: int,
     texts: Sequence[str],
@@ -77,19 +86,19 @@ def build_abstract_index(
     if not parallel or n < PARALLEL_FROM or _cpus() < 2:
         if meanwhile is not None:
             meanwhile()
-        return TokenIndex.build(n, enumerate(map(abstract_tokens, texts)))
+        return _index_of(n, texts)
     split = n * 2 // 5  # this process also does `meanwhile`: the worker takes more
     worker = _start_worker(n, split, texts[split:])
     try:
         if meanwhile is not None:
             meanwhile()
-        first = TokenIndex.build(n, enumerate(map(abstract_tokens, texts[:split])))
+        first = _index_of(n, texts[:split])
         second = _worker_result(worker, n) if worker is not None else None
     finally:
         if worker is not None:
             _stop(worker)
     if second is None:
-        second = TokenIndex.build(n, enumerate(map(abstract_tokens, texts[split:]), split))
+        second = _index_of(n, texts[split:], split)
     return TokenIndex.combine(n, [first, second])
 
 
@@ -268,7 +277,7 @@ def worker_main() -> None:
     """A worker: (n, start, texts) from stdin, the index's regions to stdout."""
     results = _results_pipe()
     n, start, texts = pickle.load(sys.stdin.buffer)
-    _answer(results, TokenIndex.build(n, enumerate(map(abstract_tokens, texts), start)))
+    _answer(results, _index_of(n, texts, start))
 
 
 def early_worker_main() -> None:

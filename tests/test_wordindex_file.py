@@ -89,10 +89,10 @@ def test_app_loading_saves_then_reuses_the_indexes_until_the_store_changes(
     assert word_index_path(db).exists()
     expected = _answers(first)
 
-    builds = []
-    real_build = TokenIndex.build
+    builds = []  # one per index built: titles, authors, abstracts
+    real_build = TokenIndex.from_postings
     monkeypatch.setattr(
-        TokenIndex, "build", lambda *a, **k: builds.append(1) or real_build(*a, **k)
+        TokenIndex, "from_postings", lambda *a, **k: builds.append(1) or real_build(*a, **k)
     )
     second = open_index()
     second.build_word_indexes()
