@@ -256,10 +256,10 @@ class _ParseWorkers:
         try:
             while True:
                 while len(in_flight) < _JOBS_IN_FLIGHT and (index := self._take_job()) is not None:
+                    in_flight.append(index)  # before sending: a failed send orphans it too
                     path, label = self._jobs[index]
                     pickle.dump((str(path), label, self._options), process.stdin)
                     process.stdin.flush()
-                    in_flight.append(index)
                 if not in_flight:
                     return
                 plain = pickle.load(process.stdout)

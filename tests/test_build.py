@@ -146,6 +146,32 @@ def test_workers_that_cannot_start_or_die_leave_the_parsing_to_this_process(
     assert _parse([folder], monkeypatch, 2)[0] == serial
 
 
+def test_a_job_whose_sending_fails_is_parsed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker that dies before its job is written: the write fails (broken pipe), and the
+    # job must still be done (it once was lost, and the build waited for it forever).
+    import pickle
+
+    import reader.build
+
+    folder = _mixed_folder(tmp_path)
+    serial, _calls = _parse([folder], monkeypatch, 0)
+
+    class JobsCannotBeSent:
+        HIGHEST_PROTOCOL = pickle.HIGHEST_PROTOCOL
+        load = staticmethod(pickle.load)
+
+        @staticmethod
+        def dump(obj: object, file: object, *args: object) -> None:
+            if isinstance(obj, tuple):  # a job (sys.path, sent first, is a list)
+                raise BrokenPipeError
+            pickle.dump(obj, file, *args)
+
+    monkeypatch.setattr(reader.build, "pickle", JobsCannotBeSent)
+    assert _parse([folder], monkeypatch, 2)[0] == serial
+
+
 def test_interrupt_while_workers_parse_stops_them_and_leaves_old_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
