@@ -127,7 +127,7 @@ class TokenIndex:
     def from_postings(cls, n: int, postings: dict[str, Sequence[int]]) -> TokenIndex:
         """The index of N papers from token -> ascending positions (emptied as it is read)."""
         vocab = sorted(postings)
-        dense_from = cls.dense_from(n)
+        dense_from = max(n // 32, 64)  # above this many papers a bitset is the smaller form
         flat, offsets, dense_ids = array("I"), array("Q", [0]), array("I")
         dense_parts: list[bytes] = []
         width = (n + 7) // 8
@@ -142,11 +142,6 @@ class TokenIndex:
         blob = "\n".join(vocab) + "\n"
         starts = array("Q", accumulate((len(t) + 1 for t in vocab), initial=0))
         return cls(n, blob, starts, offsets, flat, dense_ids, b"".join(dense_parts))
-
-    @staticmethod
-    def dense_from(n: int) -> int:
-        """Tokens held by this many of N papers keep a bitset: the smaller form then."""
-        return max(n // 32, 64)
 
     @classmethod
     def combine(cls, n: int, parts: Sequence[TokenIndex]) -> TokenIndex:
