@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
 from textual.pilot import Pilot
 
 from reader.text import display_text
-from reader.tui.app import ReaderApp
+from reader.tui.app import LOADING_SWITCH_S, ReaderApp
 from tests.tui.driving import drive, press, saved
 
 
@@ -20,6 +23,25 @@ def test_store_loads_in_the_background_and_lists_every_paper(app: ReaderApp) -> 
         assert app.main.detail.index == plist.current_index
 
     drive(app, scenario)
+
+
+def test_loading_hands_the_gil_over_often_then_as_before(
+    app: ReaderApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # So keys typed while a big store loads show at once (the event loop needs the GIL back
+    # after every wait); the interpreter's usual interval returns, also after a failure.
+    seen: list[float] = []
+
+    def load_all(self: ReaderApp) -> None:
+        seen.append(sys.getswitchinterval())
+        raise RuntimeError("disk gone")
+
+    usual = sys.getswitchinterval()
+    monkeypatch.setattr(ReaderApp, "_load_all", load_all)
+    with pytest.raises(RuntimeError):
+        app._load()
+    assert seen == [LOADING_SWITCH_S] and usual > LOADING_SWITCH_S
+    assert sys.getswitchinterval() == usual
 
 
 def test_cursor_keys_move_through_the_list(app: ReaderApp) -> None:
