@@ -416,8 +416,8 @@ def build_store(
 
     started = time.perf_counter()
     early = _early_abstract_index(paths)
-    # Records, papers and indexes hold no reference cycles: with the collector on, writing
-    # the store after a 100k merge took twice as long (full passes over the whole heap).
+    # Records, papers and indexes hold no reference cycles: with the collector on, its full
+    # passes over the whole heap cost a 100k build about 1 s of CPU (12.1-12.4 s vs 10.6-12.2).
     try:
         with paused_collector():
             return _build(paths, db_path, as_of, replace, progress, records, started, early)
