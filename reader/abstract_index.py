@@ -4,10 +4,8 @@ Tokenising 100k abstracts and filing ~11M (word, paper) pairs is pure Python wor
 ten seconds on a small machine, and `reader build` does it once per store.  With two CPUs a
 worker process indexes the later part of the abstracts while this one indexes the rest
 (and whatever else the caller has to do), then `TokenIndex.combine` joins the two.  The
-worker is a plain ``python -c`` process fed through pipes, as in `reader.build`: nothing is
-forked from a possibly threaded process, it runs in its own session so a terminal Ctrl+C
-reaches only this process (which then kills it), and if it cannot start or fails, this
-process indexes its part too.  The result is the same index either way.
+worker is one of `reader.workers`; if it cannot start or fails, this process indexes its
+part too.  The result is the same index either way.
 
 `reader build` starts earlier still (`EarlyAbstractIndex`): the abstracts are known once the
 files are parsed, and the merge that follows uses one CPU.  A worker tokenises every
@@ -17,10 +15,8 @@ under paper positions.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
-import signal
 import subprocess
 import sys
 import threading
@@ -30,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import count, repeat
 from typing import IO
 
+from reader import workers
 from reader.gcpause import paused_collector
 from reader.text import fold_for_search
 from reader.wordindex import TokenIndex, plain_ascii_words, word_pieces
@@ -40,11 +37,8 @@ __all__ = ["EarlyAbstractIndex", "abstract_tokens", "build_abstract_index", "is_
 PARALLEL_FROM = 20_000
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _SHORT_TOKENS = frozenset(a + b for a in _ALNUM for b in ["", *_ALNUM])
-_WORKER_CODE = (
-    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
-    "from reader.abstract_index import worker_main; worker_main()"
-)
-_EARLY_WORKER_CODE = _WORKER_CODE.replace("worker_main", "early_worker_main")
+_WORKER_CODE = workers.worker_code("reader.abstract_index", "worker_main")
+_EARLY_WORKER_CODE = workers.worker_code("reader.abstract_index", "early_worker_main")
 
 
 def is_plain(text: str) -> bool:
@@ -96,7 +90,7 @@ def build_abstract_index(
         second = _worker_result(worker, n) if worker is not None else None
     finally:
         if worker is not None:
-            _stop(worker)
+            workers.stop(worker)
     if second is None:
         second = _index_of(n, texts[split:], split)
     return TokenIndex.combine(n, [first, second])
@@ -110,7 +104,7 @@ def _cpus() -> int:
 
 def _start_worker(n: int, start: int, texts: Sequence[str]) -> subprocess.Popen[bytes] | None:
     """A worker already given its abstracts, or None if it could not be started."""
-    process = _spawn(_WORKER_CODE)
+    process = workers.spawn(_WORKER_CODE)
     if process is None:
         return None
     try:
@@ -118,30 +112,7 @@ def _start_worker(n: int, start: int, texts: Sequence[str]) -> subprocess.Popen[
         pickle.dump((n, start, list(texts)), process.stdin, pickle.HIGHEST_PROTOCOL)
         process.stdin.close()
     except (OSError, ValueError):
-        _stop(process)
-        return None
-    return process
-
-
-def _spawn(code: str) -> subprocess.Popen[bytes] | None:
-    """A worker process running CODE, given this sys.path; None if it could not start."""
-    if not sys.executable:
-        return None
-    process = None
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        assert process.stdin is not None
-        pickle.dump(sys.path, process.stdin)
-        process.stdin.flush()
-    except (OSError, ValueError):
-        if process is not None:
-            _stop(process)
+        workers.stop(process)
         return None
     return process
 
@@ -167,7 +138,7 @@ class EarlyAbstractIndex:
         """A started worker, or None on one CPU or if it could not be started."""
         if (cpus if cpus is not None else _cpus()) < 2:
             return None
-        process = _spawn(_EARLY_WORKER_CODE)
+        process = workers.spawn(_EARLY_WORKER_CODE)
         return cls(process) if process is not None else None
 
     def receive(self, abstracts: Iterable[str | None]) -> None:
@@ -231,7 +202,7 @@ class EarlyAbstractIndex:
 
     def close(self) -> None:
         if self._process is not None:
-            _stop(self._process)  # also ends a sender thread blocked on the pipe
+            workers.stop(self._process)  # also ends a sender thread blocked on the pipe
             self._process = None
         if self._sender is not None:
             self._sender.join()
@@ -262,20 +233,9 @@ def _worker_result(process: subprocess.Popen[bytes], n: int) -> TokenIndex | Non
         return None
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(OSError):
-        process.kill()
-    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-        process.wait(timeout=10)
-    for pipe in (process.stdin, process.stdout):
-        if pipe is not None:
-            with contextlib.suppress(OSError):
-                pipe.close()
-
-
 def worker_main() -> None:
     """A worker: (n, start, texts) from stdin, the index's regions to stdout."""
-    results = _results_pipe()
+    results = workers.answer_pipe()
     n, start, texts = pickle.load(sys.stdin.buffer)
     _answer(results, _index_of(n, texts, start))
 
@@ -286,7 +246,7 @@ def early_worker_main() -> None:
     The texts are tokenised at once, each to an array of token ids; when the papers'
     positions arrive (and the abstracts it had not seen), the postings are filed in
     position order, so they come out ascending with nothing to sort."""
-    results = _results_pipe()
+    results = workers.answer_pipe()
     texts = pickle.load(sys.stdin.buffer)  # all at once: the sender waits until it is read
     with paused_collector():  # a token set per text, no cycles
         tokenised = _TokenisedTexts(texts)
@@ -333,14 +293,6 @@ class _TokenisedTexts:
             if postings[i] and token not in _SHORT_TOKENS
         }
         return TokenIndex.from_postings(n, found)
-
-
-def _results_pipe() -> IO[bytes]:
-    """This worker's answer pipe (stdout); stray prints go to stderr instead."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us; never a traceback
-    results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    return results
 
 
 def _answer(results: IO[bytes], index: TokenIndex) -> None:

@@ -13,7 +13,6 @@ import dataclasses
 import operator
 import os
 import pickle
-import signal
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ try:
 except ImportError:  # not on Windows
     fcntl = None  # type: ignore[assignment]
 
+from reader import workers
 from reader.models import Paper, ParseIssue, ParseResult, Record, SourceRef
 from reader.sources import ParseOptions, iter_listing_files, parse_listing
 
@@ -168,10 +168,7 @@ def _parse_jobs(
 
 
 #: A worker: reads sys.path then jobs (pickles) from stdin, writes PlainResults to stdout.
-_WORKER_CODE = (
-    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
-    "from reader.build import parse_worker_main; parse_worker_main()"
-)
+_WORKER_CODE = workers.worker_code("reader.build", "parse_worker_main")
 #: Jobs a worker holds at once: the next is already in its pipe when it finishes one.
 _JOBS_IN_FLIGHT = 2
 
@@ -183,10 +180,8 @@ class _ParseWorkers:
     whenever it needs a result a worker has not delivered yet.  A worker that dies leaves
     its jobs to this process, so the results are always those of parsing here.
 
-    Plain `python -c` processes fed through pipes, not multiprocessing: nothing of the
-    caller's main module is imported again in a worker, nothing is forked from a threaded
-    process (the app may build from a worker thread), and Ctrl+C in the terminal reaches only
-    this process (workers run in their own session), which then stops them.
+    The workers are `reader.workers` processes: Ctrl+C reaches only this process, which
+    then stops them.
     """
 
     def __init__(
@@ -218,26 +213,15 @@ class _ParseWorkers:
     ) -> _ParseWorkers | None:
         """`count` workers on `jobs`, or None if no worker could be started."""
         processes: list[subprocess.Popen[bytes]] = []
-        try:
-            if not sys.executable:
+        for _ in range(count):
+            process = workers.spawn(_WORKER_CODE)
+            if process is None:
+                for started in processes:
+                    workers.stop(started)
                 return None
-            for _ in range(count):
-                process = subprocess.Popen(
-                    [sys.executable, "-c", _WORKER_CODE],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-                processes.append(process)
-                assert process.stdin is not None and process.stdout is not None
-                _widen_pipe(process.stdout)
-                pickle.dump(sys.path, process.stdin)
-                process.stdin.flush()
-        except (OSError, ValueError):
-            for process in processes:
-                _kill(process)
-            return None
+            assert process.stdout is not None
+            _widen_pipe(process.stdout)
+            processes.append(process)
         return cls(processes, jobs, options)
 
     def _take_job(self) -> int | None:
@@ -303,7 +287,7 @@ class _ParseWorkers:
             self._failed = self._failed or kill
         for process in self._processes:
             if kill:
-                _kill(process)
+                workers.stop(process)
             else:
                 with contextlib.suppress(OSError):
                     process.stdin.close()  # type: ignore[union-attr]
@@ -331,18 +315,10 @@ def _widen_pipe(pipe: IO[bytes]) -> None:
             fcntl.fcntl(pipe.fileno(), set_size, _PIPE_BYTES)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(OSError):
-        process.kill()
-
-
 def parse_worker_main() -> None:
     """The loop of a parse worker process (see `_ParseWorkers`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us; never a traceback
     jobs = sys.stdin.buffer
-    # The results pipe is ours alone: anything a library prints goes to stderr instead.
-    results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    results = workers.answer_pipe()
     while True:
         try:
             path, label, options = pickle.load(jobs)
