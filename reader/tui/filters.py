@@ -183,6 +183,7 @@ class FilterPane(VerticalScroll):
         self._searches: Mapping[str, str] = {}
         self._controls_started = False
         self._controls_mounted = False
+        self._when_mounted: list[Callable[[], object]] = []
 
     def compose(self) -> ComposeResult:
         """Only the search box at first; `mount_controls` adds the rest after the first paint."""
@@ -196,13 +197,18 @@ class FilterPane(VerticalScroll):
         yield search
         yield QueryNote(id="query-message")
 
-    def mount_controls(self) -> None:
-        """Add the status/category/year/code/sort controls and the saved searches.
+    def mount_controls(self, then: Callable[[], object] | None = None) -> None:
+        """Add the status/category/year/code/sort controls and the saved searches; THEN
+        is called once they are in.
 
         Their ~20 widgets (a Select is six) took a tenth of a second of styling before the
         first frame; the first paint needs only the list, so they come right after it.
         """
-        if not self._controls_started:
+        if then is not None:
+            self._when_mounted.append(then)
+        if self._controls_mounted:
+            self._call_when_mounted()
+        elif not self._controls_started:
             self._controls_started = True
             self.call_later(self._mount_controls)
 
@@ -213,6 +219,12 @@ class FilterPane(VerticalScroll):
         self.set_categories(self._categories)
         self.set_saved(self._searches)
         self._set_controls(self.spec)
+        self._call_when_mounted()
+
+    def _call_when_mounted(self) -> None:
+        waiting, self._when_mounted = self._when_mounted, []
+        for callback in waiting:
+            callback()
 
     def _controls(self) -> list[Widget]:
         spec = self.spec

@@ -108,9 +108,12 @@ class MainScreen(TriageActions, Screen):
         self.app.screen_ready()
 
     def _after_first_rows(self) -> None:
-        """The first rows are on screen: add what the first frame did without."""
-        self.filters.mount_controls()
+        """The first rows are on screen: add what the first frame did without, then let the
+        app's loader read on (see `ReaderApp.first_screen_settled`)."""
         self.detail.mount_editor()
+        self.filters.mount_controls(
+            then=lambda: self.call_after_refresh(self.app.first_screen_settled)
+        )
 
     # -- widgets ---------------------------------------------------------------------------
 
