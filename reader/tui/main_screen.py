@@ -303,17 +303,21 @@ class MainScreen(TriageActions, Screen):
         with self._search_lock:
             self._pending = None  # whatever the worker has not started is stale now
         try:
-            rows = query_module().run_query(
-                request.query,
-                self.index,
-                self.app.session.state_of,
-                sort=request.sort,
-                marked=self.app.session.marked(),
-            )
+            rows = self._rows_for(request)
         except Exception as exc:  # a bug in a search must not take the app down
             self.filters.set_message(f"Search failed: {exc}")
             return
         self._show_result(request, rows)
+
+    def _rows_for(self, request: SearchRequest) -> list[int]:
+        """The request run over the index, with the user's marks (read, starred, tags)."""
+        return query_module().run_query(
+            request.query,
+            self.index,
+            self.app.session.state_of,
+            sort=request.sort,
+            marked=self.app.session.marked(),
+        )
 
     def _search_loop(self) -> None:
         """Run the newest pending request until there is none (in a thread)."""
@@ -324,13 +328,7 @@ class MainScreen(TriageActions, Screen):
                     self._searching = False
                     return
             try:
-                rows = query_module().run_query(
-                    request.query,
-                    self.index,
-                    self.app.session.state_of,
-                    sort=request.sort,
-                    marked=self.app.session.marked(),
-                )
+                rows = self._rows_for(request)
             except Exception as exc:  # a bug in a search must not wedge every later search
                 self.app.call_from_thread(self.filters.set_message, f"Search failed: {exc}")
                 continue
