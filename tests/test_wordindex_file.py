@@ -35,6 +35,14 @@ def _answers(index: SearchIndex) -> list[list[int]]:
     return [run_query(parse_query(q), index, lambda p: p and None, sort="newest") for q in queries]
 
 
+def _as_the_app_opens(db: Path) -> SearchIndex:
+    """A SearchIndex over the store at DB, read in batches, with its saved word indexes."""
+    batches = load_in_batches(db)
+    meta = next(batches)
+    papers = [p for batch in batches for p in batch]
+    return SearchIndex(papers, words_file=word_index_path(db), store_stamp=meta["file_stamp"])
+
+
 def test_saved_indexes_read_back_whole(tmp_path: Path) -> None:
     path = tmp_path / "s.json.words"
     built = _indexes()
@@ -78,13 +86,7 @@ def test_app_loading_saves_then_reuses_the_indexes_until_the_store_changes(
     db = tmp_path / "papers.json"
     write_store(db, PAPERS, {})
 
-    def open_index() -> SearchIndex:
-        batches = load_in_batches(db)
-        meta = next(batches)
-        papers = [p for batch in batches for p in batch]
-        return SearchIndex(papers, words_file=word_index_path(db), store_stamp=meta["file_stamp"])
-
-    first = open_index()
+    first = _as_the_app_opens(db)
     first.build_word_indexes()
     assert word_index_path(db).exists()
     expected = _answers(first)
@@ -94,12 +96,12 @@ def test_app_loading_saves_then_reuses_the_indexes_until_the_store_changes(
     monkeypatch.setattr(
         TokenIndex, "from_postings", lambda *a, **k: builds.append(1) or real_build(*a, **k)
     )
-    second = open_index()
+    second = _as_the_app_opens(db)
     second.build_word_indexes()
     assert builds == [] and _answers(second) == expected
 
     write_store(db, PAPERS[:-1], {})  # a rebuild: a new file, so the old indexes do not fit
-    third = open_index()
+    third = _as_the_app_opens(db)
     third.build_word_indexes()
     assert builds == [1, 1, 1] and len(third) == len(PAPERS) - 1
 
@@ -119,11 +121,10 @@ def test_indexes_saved_at_build_time_are_read_back_at_launch(
     write_store(db, PAPERS, {})
     SearchIndex.save_for_store(db, PAPERS)
     expected = _answers(SearchIndex(PAPERS))
-    monkeypatch.setattr(TokenIndex, "build", None)  # the launch must not rebuild them
-    batches = load_in_batches(db)
-    meta = next(batches)
-    papers = [p for batch in batches for p in batch]
-    index = SearchIndex(papers, words_file=word_index_path(db), store_stamp=meta["file_stamp"])
+    # The launch must not rebuild them (every index, built here or by a worker, is made
+    # by from_postings).
+    monkeypatch.setattr(TokenIndex, "from_postings", None)
+    index = _as_the_app_opens(db)
     index.build_word_indexes()
     assert _answers(index) == expected
 
@@ -134,10 +135,7 @@ def test_a_search_waits_for_saved_indexes_rather_than_scanning(
     db = tmp_path / "papers.json"
     write_store(db, PAPERS, {})
     SearchIndex.save_for_store(db, PAPERS)
-    batches = load_in_batches(db)
-    meta = next(batches)
-    papers = [p for batch in batches for p in batch]
-    index = SearchIndex(papers, words_file=word_index_path(db), store_stamp=meta["file_stamp"])
+    index = _as_the_app_opens(db)
     monkeypatch.setattr(index, "_abstracts_for_scan", None)  # scanning would fail loudly
     found = run_query(parse_query("vision"), index, lambda p: None, sort="newest")
     assert index.word_indexes_ready and len(found) == 150
