@@ -231,21 +231,9 @@ class FilterPane(VerticalScroll):
         category = spec.category if spec.category in self._categories else ANY
         return [
             Label("Status", classes="filter-label"),
-            Select(
-                [(Text(s.capitalize()), s) for s in STATUSES],
-                value=spec.status,
-                allow_blank=False,
-                id="status",
-                compact=True,
-            ),
+            _choice([(Text(s.capitalize()), s) for s in STATUSES], spec.status, "status"),
             Label("Category", classes="filter-label"),
-            Select(
-                self._category_options(),
-                value=category,
-                allow_blank=False,
-                id="category",
-                compact=True,
-            ),
+            _choice(self._category_options(), category, "category"),
             Label("Years (from - to)", classes="filter-label"),
             Horizontal(
                 Input(
@@ -262,13 +250,7 @@ class FilterPane(VerticalScroll):
             ),
             Checkbox("Has code", spec.has_code, id="has-code", compact=True),
             Label("Sort", classes="filter-label"),
-            Select(
-                [(Text(s.capitalize()), s) for s in SORTS],
-                value=spec.sort,
-                allow_blank=False,
-                id="sort",
-                compact=True,
-            ),
+            _choice([(Text(s.capitalize()), s) for s in SORTS], spec.sort, "sort"),
             Label("Saved searches (1-9)", classes="filter-label"),
             OptionList(*self._saved_options(), id="saved", compact=True),
         ]
@@ -410,3 +392,8 @@ class FilterPane(VerticalScroll):
             option = saved.get_option_at_index(saved.highlighted)
             if option.id is not None:
                 self.post_message(self.SavedDeleted(self, option.id))
+
+
+def _choice(options: list[tuple[Text, str]], value: str, id: str) -> Select:
+    """One of the pane's drop-downs: never blank, compact."""
+    return Select(options, value=value, allow_blank=False, id=id, compact=True)
