@@ -21,9 +21,9 @@ import subprocess
 import sys
 import threading
 from array import array
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from itertools import count, repeat
+from itertools import count
 from typing import IO
 
 from reader import workers
@@ -60,10 +60,7 @@ def _all_words(text: str) -> set[str]:
 def _index_of(n: int, texts: Sequence[str], start: int = 0) -> TokenIndex:
     """`TokenIndex.build` of the `abstract_tokens` of TEXTS at positions START...: the short
     words are filed and dropped once, which is cheaper than taking them out of every set."""
-    postings = TokenIndex.postings_of(enumerate(map(_all_words, texts), start))
-    for token in _SHORT_TOKENS:
-        postings.pop(token, None)
-    return TokenIndex.from_postings(n, postings)
+    return TokenIndex.build(n, enumerate(map(_all_words, texts), start), drop=_SHORT_TOKENS)
 
 
 def build_abstract_index(
@@ -280,19 +277,13 @@ class _TokenisedTexts:
         text EXTRA gives for p."""
         for pos, text in extra:
             chosen[pos] = self.add(text)
-        postings = [array("I") for _ in range(len(self.ids))]
-        get, add = postings.__getitem__, array.append
-        flat, offsets = self.flat, self.offsets
-        for pos, number in enumerate(chosen):
-            if number >= 0:
-                held = flat[offsets[number] : offsets[number + 1]]
-                deque(map(add, map(get, held), repeat(pos)), maxlen=0)
-        found = {
-            token: postings[i]
-            for token, i in self.ids.items()
-            if postings[i] and token not in _SHORT_TOKENS
-        }
-        return TokenIndex.from_postings(n, found)
+        at = array("I", (pos for pos, number in enumerate(chosen) if number >= 0))
+        numbers = [chosen[pos] for pos in at]
+        offsets = self.offsets
+        starts = array("Q", map(offsets.__getitem__, numbers))
+        ends = array("Q", (offsets[number + 1] for number in numbers))
+        vocab = list(self.ids)
+        return TokenIndex.from_runs(n, vocab, self.flat, starts, ends, at, drop=_SHORT_TOKENS)
 
 
 def _answer(results: IO[bytes], index: TokenIndex) -> None:

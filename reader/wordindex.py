@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import operator
 import re
+import sys
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
-from itertools import accumulate, compress, repeat
+from collections.abc import Iterable, Mapping, Sequence, Set
+from itertools import accumulate, compress, count, repeat
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -74,10 +76,6 @@ def positions(bits: int) -> list[int]:
     return list(compress(range(len(digits)), digits))
 
 
-def _new_postings() -> array:
-    return array("I")
-
-
 class TokenIndex:
     """One field's vocabulary and, for every token, the papers (positions) that hold it.
 
@@ -109,39 +107,76 @@ class TokenIndex:
         self._buckets: dict[str, tuple[list[str], list[int]]] | None = None
 
     @classmethod
-    def build(cls, n: int, token_sets: Iterable[tuple[int, Iterable[str]]]) -> TokenIndex:
-        """The index of N papers from (position, tokens) pairs, positions ascending."""
-        return cls.from_postings(n, cls.postings_of(token_sets))
-
-    @staticmethod
-    def postings_of(token_sets: Iterable[tuple[int, Iterable[str]]]) -> dict[str, array]:
-        """Token -> the positions holding it, in the order given."""
-        postings: defaultdict[str, array] = defaultdict(_new_postings)
-        get, add = postings.__getitem__, array.append
-        with paused_collector():  # a token set per paper, no cycles
+    def build(
+        cls,
+        n: int,
+        token_sets: Iterable[tuple[int, Iterable[str]]],
+        *,
+        drop: Set[str] = frozenset(),
+    ) -> TokenIndex:
+        """The index of N papers from (position, tokens) pairs; tokens in DROP left out."""
+        numbered: defaultdict[str, int] = defaultdict(count().__next__)
+        number = numbered.__getitem__
+        ids, at, bounds = array("I"), array("I"), array("Q", [0])
+        with paused_collector():  # a token list per paper, no cycles
             for pos, tokens in token_sets:
-                deque(map(add, map(get, tokens), repeat(pos)), maxlen=0)  # all in C
-        return postings
+                ids.extend(map(number, tokens))
+                at.append(pos)
+                bounds.append(len(ids))
+        return cls.from_runs(n, list(numbered), ids, bounds[:-1], bounds[1:], at, drop=drop)
 
     @classmethod
-    def from_postings(cls, n: int, postings: dict[str, Sequence[int]]) -> TokenIndex:
-        """The index of N papers from token -> ascending positions (emptied as it is read)."""
-        vocab = sorted(postings)
-        dense_from = max(n // 32, 64)  # above this many papers a bitset is the smaller form
-        flat, offsets, dense_ids = array("I"), array("Q", [0]), array("I")
-        dense_parts: list[bytes] = []
+    def from_runs(
+        cls,
+        n: int,
+        vocab: Sequence[str],
+        ids: Sequence[int],
+        starts: Sequence[int],
+        ends: Sequence[int],
+        at: Sequence[int],
+        *,
+        drop: Set[str] = frozenset(),
+    ) -> TokenIndex:
+        """The index of N papers where paper AT[i] holds the tokens ``VOCAB[IDS[STARTS[i]:
+        ENDS[i]]]`` (buffers of unsigned ints); tokens in DROP, or held by none, left out.
+
+        Filing ten million (token, paper) pairs one by one is seconds of Python; numpy sorts
+        them as one array of ``token rank << 32 | position`` keys in well under one."""
+        import numpy as np  # only building needs it: the app reads saved indexes without
+
+        vocab_order = sorted(range(len(vocab)), key=vocab.__getitem__)
+        rank = np.empty(len(vocab), np.uint64)
+        rank[vocab_order] = np.arange(len(vocab), dtype=np.uint64)
+        keys = _pair_keys(rank, ids, starts, ends, at)
+        keys.sort()
+        halves = keys.view(np.uint32).reshape(-1, 2)  # [position, rank] per key
+        if sys.byteorder == "big":
+            halves = halves[:, ::-1]
+        ranks = len(vocab)
+        held_from = np.searchsorted(halves[:, 1], np.arange(ranks + 1, dtype=np.uint32))
+        counts = np.diff(held_from)
+        kept = counts > 0
+        if drop:
+            kept[rank[[i for i, token in enumerate(vocab) if token in drop]]] = False
+        kept_ranks = np.flatnonzero(kept)
+        tokens = [vocab[vocab_order[r]] for r in kept_ranks.tolist()]
+        dense = counts >= max(n // 32, 64)  # above this many papers a bitset is the smaller form
+        sparse = kept & ~dense
+        postings = array("I")
+        postings.frombytes(halves[:, 0][np.repeat(sparse, counts)].astype(np.uint32).tobytes())
+        offsets = array("Q", [0])
+        offsets.frombytes(np.cumsum(np.where(sparse, counts, 0)[kept], dtype=np.uint64).tobytes())
+        dense_ids = array("I")
+        dense_ids.frombytes(np.flatnonzero(dense[kept]).astype(np.uint32).tobytes())
         width = (n + 7) // 8
-        for token_id, token in enumerate(vocab):
-            found = postings.pop(token)  # freed as we go: the peak stays near one copy
-            if len(found) >= dense_from:
-                dense_ids.append(token_id)
-                dense_parts.append(bits_from_positions(found, n).to_bytes(width, "little"))
-            else:
-                flat.extend(found)
-            offsets.append(len(flat))
-        blob = "\n".join(vocab) + "\n"
-        starts = array("Q", accumulate((len(t) + 1 for t in vocab), initial=0))
-        return cls(n, blob, starts, offsets, flat, dense_ids, b"".join(dense_parts))
+        dense_parts = []
+        for r in kept_ranks[dense[kept_ranks]].tolist():
+            flags = np.zeros(width * 8, np.bool_)
+            flags[halves[held_from[r] : held_from[r + 1], 0]] = True
+            dense_parts.append(np.packbits(flags, bitorder="little").tobytes())
+        blob = "\n".join(tokens) + "\n"
+        text_starts = array("Q", accumulate((len(t) + 1 for t in tokens), initial=0))
+        return cls(n, blob, text_starts, offsets, postings, dense_ids, b"".join(dense_parts))
 
     @classmethod
     def combine(cls, n: int, parts: Sequence[TokenIndex]) -> TokenIndex:
@@ -285,3 +320,34 @@ def _as_bytes(values: Sequence[int], typecode: str) -> bytes | memoryview:
     if isinstance(values, array) and values.typecode == typecode:
         return memoryview(values).cast("B")
     return memoryview(array(typecode, values)).cast("B")
+
+
+def _pair_keys(
+    rank: Any,
+    ids: Sequence[int],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    at: Sequence[int],
+) -> Any:
+    """``rank[token] << 32 | position`` for every (token, paper) pair of `TokenIndex.from_runs`,
+    gathered a few thousand papers at a time so no temporary is as big as the result."""
+    import numpy as np
+
+    ids = np.asarray(ids)
+    starts = np.asarray(starts, np.int64)
+    lengths = np.asarray(ends, np.int64) - starts
+    at = np.asarray(at, np.uint64)
+    keys = np.empty(int(lengths.sum()), np.uint64)
+    done = 0
+    for low in range(0, len(starts), 4096):
+        run_lengths = lengths[low : low + 4096]
+        size = int(run_lengths.sum())
+        if not size:
+            continue
+        shift = starts[low : low + 4096] - (np.cumsum(run_lengths) - run_lengths)
+        chunk = keys[done : done + size]
+        np.take(rank, ids[np.arange(size) + np.repeat(shift, run_lengths)], out=chunk)
+        chunk <<= np.uint64(32)
+        chunk |= np.repeat(at[low : low + 4096], run_lengths)
+        done += size
+    return keys

@@ -101,7 +101,7 @@ def index(
         SearchIndex(PAPERS, words_file=words, store_stamp="v1").build_word_indexes()
         assert words.exists()
         built = SearchIndex(PAPERS, words_file=words, store_stamp="v1")
-        monkeypatch.setattr(TokenIndex, "build", None)  # reading back, never rebuilding
+        monkeypatch.setattr(TokenIndex, "from_runs", None)  # reading back, never rebuilding
         built.build_word_indexes()
         assert built.word_indexes_ready
     else:

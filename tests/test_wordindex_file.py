@@ -92,9 +92,9 @@ def test_app_loading_saves_then_reuses_the_indexes_until_the_store_changes(
     expected = _answers(first)
 
     builds = []  # one per index built: titles, authors, abstracts
-    real_build = TokenIndex.from_postings
+    real_build = TokenIndex.from_runs
     monkeypatch.setattr(
-        TokenIndex, "from_postings", lambda *a, **k: builds.append(1) or real_build(*a, **k)
+        TokenIndex, "from_runs", lambda *a, **k: builds.append(1) or real_build(*a, **k)
     )
     second = _as_the_app_opens(db)
     second.build_word_indexes()
@@ -122,8 +122,8 @@ def test_indexes_saved_at_build_time_are_read_back_at_launch(
     SearchIndex.save_for_store(db, PAPERS)
     expected = _answers(SearchIndex(PAPERS))
     # The launch must not rebuild them (every index, built here or by a worker, is made
-    # by from_postings).
-    monkeypatch.setattr(TokenIndex, "from_postings", None)
+    # by from_runs).
+    monkeypatch.setattr(TokenIndex, "from_runs", None)
     index = _as_the_app_opens(db)
     index.build_word_indexes()
     assert _answers(index) == expected
