@@ -127,8 +127,8 @@ class EarlyAbstractIndex:
         self._process: subprocess.Popen[bytes] | None = process
         self._number: dict[str, int] = {}
         self._placed = False
-        self._sender: threading.Thread | None = None  # sends what `place` was given
-        self._sent = False
+        self._sender: threading.Thread | None = None  # the last message still being sent
+        self._sent = True  # every message so far reached the pipe
 
     @classmethod
     def start(cls, *, cpus: int | None = None) -> EarlyAbstractIndex | None:
@@ -149,6 +149,9 @@ class EarlyAbstractIndex:
             self.close()
             return
         self._number = number
+        # Sent from here, not a thread: a thread writing 100 MB in pipe-sized pieces would
+        # wait for the merge to hand back the GIL after every piece.  Pickled straight into
+        # the pipe, no copy of the text is made.
         if not self._send(list(number)):
             self.close()
 
@@ -169,13 +172,7 @@ class EarlyAbstractIndex:
             elif text:
                 extra.append((pos, text))
         self._placed = True
-        # The worker reads this only when done with the texts, and a pipe holds 64 KB: a
-        # thread waits for it, not this process.
-        payload = pickle.dumps((n, chosen.tobytes(), extra), pickle.HIGHEST_PROTOCOL)
-        self._sender = threading.Thread(
-            target=self._send_bytes, args=(payload,), daemon=True, name="abstract-index-send"
-        )
-        self._sender.start()
+        self._send_in_background((n, chosen.tobytes(), extra))
 
     def finish(
         self, abstracts: Sequence[str], *, meanwhile: Callable[[], object] | None = None
@@ -190,7 +187,7 @@ class EarlyAbstractIndex:
             if meanwhile is not None:
                 meanwhile()
             if self._sender is not None:
-                self._sender.join()
+                self._sender.join()  # it joined the ones before it
             if not self._sent:
                 return None
             return _worker_result(self._process, len(abstracts))
@@ -205,20 +202,29 @@ class EarlyAbstractIndex:
             self._sender.join()
             self._sender = None
 
-    def _send(self, payload: object) -> bool:
-        return self._send_bytes(pickle.dumps(payload, pickle.HIGHEST_PROTOCOL))
-
-    def _send_bytes(self, payload: bytes) -> bool:
+    def _send(self, message: object) -> bool:
         process = self._process
         assert process is not None and process.stdin is not None
         try:
-            process.stdin.write(payload)
+            pickle.dump(message, process.stdin, pickle.HIGHEST_PROTOCOL)
             process.stdin.flush()
         except (OSError, ValueError):
             self._sent = False
-            return False
-        self._sent = True
-        return True
+        return self._sent
+
+    def _send_in_background(self, message: object) -> None:
+        """`_send` MESSAGE from a thread, after any message before it.  For small messages
+        only (see `receive`): the worker reads one only when done with the one before."""
+        previous = self._sender
+
+        def send() -> None:
+            if previous is not None:
+                previous.join()
+            if self._sent:
+                self._send(message)
+
+        self._sender = threading.Thread(target=send, daemon=True, name="abstract-index-send")
+        self._sender.start()
 
 
 def _worker_result(process: subprocess.Popen[bytes], n: int) -> TokenIndex | None:
