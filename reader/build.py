@@ -435,7 +435,9 @@ def _build(
     from reader.store import Store, StoreError, write_store
 
     parsed = parse_paths(paths, as_of=as_of, progress=progress)
-    all_records = [*parsed.records, *records]
+    all_records = parsed.records  # the merge empties it (`release_records`)
+    all_records += records
+    parsed.records = []
     report = BuildReport(
         files=len(parsed.files),
         entries=len(all_records),
@@ -469,7 +471,9 @@ def _build(
         early.receive(item.abstract for item in chain(all_records, existing))
     if progress:
         progress("merge", 0, 1)
-    merged = merge_records(all_records, existing=existing, known_keys=known_keys)
+    merged = merge_records(
+        all_records, existing=existing, known_keys=known_keys, release_records=True
+    )
     report.issues.extend(merged.issues)
     report.papers = len(merged.papers)
     report.merges = merged.merges

@@ -24,12 +24,10 @@ from reader.identities import Normalised, normalise_text, paper_identities
 from reader.models import LAYOUT_INLINE, LAYOUT_STORE, PAPER_FIELDS, Paper, Record, SourceRef
 from reader.sources.authors import is_clean_author_list
 
-#: `Paper` fields after key and aliases, in order: a paper's draft is a tuple of their values
-#: (held for every paper until the keys are assigned, a dict each was several times larger).
+#: `Paper` fields after key and aliases, in order: drafts give them positionally.
 DRAFT_FIELDS = PAPER_FIELDS[2:]
 if tuple(f.name for f in dataclasses.fields(Paper)) != ("key", "aliases", *DRAFT_FIELDS):
     raise ImportError("reader.facts drafts papers in PAPER_FIELDS order, which Paper no longer has")
-SOURCES_INDEX = DRAFT_FIELDS.index("sources")
 
 _SOURCE_ORDER = attrgetter("file", "line", "layout")
 _SORT_KEY = attrgetter("sort_key")
@@ -240,10 +238,10 @@ def _union(members: list[MergeItem], name: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
-    """A cluster's paper as a draft (its DRAFT_FIELDS values: all but the key and aliases,
-    which the merge assigns once every paper's identities are known), and its identities
-    (primary first)."""
+def paper_draft(members: list[MergeItem]) -> tuple[Paper, list[str]]:
+    """A cluster's paper as a draft (every field but the key and aliases, left empty: the
+    merge gives them once every paper's identities are known), and its identities (primary
+    first)."""
     if len(members) == 1 and len(members[0].sources) == 1 and len(members[0].abstracts) <= 1:
         return _single_draft(members[0])
     members = sorted(members, key=_SORT_KEY)
@@ -319,7 +317,9 @@ def paper_draft(members: list[MergeItem]) -> tuple[tuple, list[str]]:
     item = next((m for m in members if m.facts.arxiv_id == arxiv_id), None) if arxiv_id else None
     if item is not None:
         provenance["arxiv_id"] = position[_SOURCE_ORDER(item.source_for("arxiv_id"))]
-    draft = (
+    draft = Paper(
+        "",
+        (),
         title,
         derived,
         tuple(author_item.facts.authors) if author_item else (),
@@ -355,7 +355,7 @@ def _distinct(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _single_draft(item: MergeItem) -> tuple[tuple, list[str]]:
+def _single_draft(item: MergeItem) -> tuple[Paper, list[str]]:
     """The common case (a paper one listing named once), without the voting machinery."""
     f = item.facts
     authors = f.authors
@@ -375,7 +375,9 @@ def _single_draft(item: MergeItem) -> tuple[tuple, list[str]]:
         provenance["abstract"] = 0
     if arxiv_id:
         provenance["arxiv_id"] = 0
-    draft = (
+    draft = Paper(
+        "",
+        (),
         item.title or _derived_title(abstract, item.sources[0]),
         item.title is None,
         tuple(authors),

@@ -24,7 +24,7 @@ from operator import attrgetter
 
 from rapidfuzz import fuzz
 
-from reader.facts import SOURCES_INDEX, MergeItem, item_from_paper, item_from_record, paper_draft
+from reader.facts import MergeItem, item_from_paper, item_from_record, paper_draft
 from reader.identities import HEAD_MIN_CHARS, HEAD_MIN_WORDS, TAIL_MIN_WORDS, Normalised, new_key
 from reader.models import Paper, ParseIssue, Record
 
@@ -272,71 +272,125 @@ def merge_records(
     *,
     existing: Sequence[Paper] = (),
     known_keys: Mapping[str, str] | None = None,
+    release_records: bool = False,
 ) -> MergeResult:
-    """Merge parsed records (and papers already stored) into one paper per real paper."""
+    """Merge parsed records (and papers already stored) into one paper per real paper.
+
+    RELEASE_RECORDS: RECORDS is a list the merge may empty once it has read it, so each
+    record is freed as soon as its paper is drafted (the build's peak memory is the merge's).
+    """
     # The merge allocates a few containers per record and frees almost none until it is
     # done, and none of them form cycles: with the collector on, its full passes over the
     # growing heap took half of a 100k-record merge.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _merge(records, existing, known_keys or {})
+        return _merge(records, existing, known_keys or {}, release_records)
     finally:
         if collecting:
             gc.enable()
 
 
 def _merge(
-    records: Sequence[Record], existing: Sequence[Paper], known: Mapping[str, str]
+    records: Sequence[Record],
+    existing: Sequence[Paper],
+    known: Mapping[str, str],
+    release_records: bool,
 ) -> MergeResult:
     issues: list[ParseIssue] = []
     forms: dict[str, Normalised] = {}
-    items = [item_from_record(r, forms) for r in records]
+    items: list[MergeItem | None] = [item_from_record(r, forms) for r in records]
     items += [item_from_paper(p, forms) for p in existing]
     del forms
+    if release_records:
+        records.clear()  # type: ignore[attr-defined]
     items.sort(key=attrgetter("sort_key"))
-    clusters = _cluster(items, issues)
-    built = [paper_draft([items[c[0]]] if len(c) == 1 else [items[i] for i in c]) for c in clusters]
-    identity_owners = Counter(chain.from_iterable(idents for _f, idents in built))
-    reserved = set(known.values()) | {m.key for m in items if m.key}
-    stored = any(m.key or m.aliases for m in items)
+    clusters = _cluster(items, issues)  # type: ignore[arg-type]
+    merges = len(items) - len(clusters)
+    reserved = set(known.values()) | {m.key for m in items if m.key}  # type: ignore[union-attr]
+    stored = any(m.key or m.aliases for m in items)  # type: ignore[union-attr]
+    drafts, identities, carried = _drafts(items, clusters, stored)
+    del items, clusters
+    identity_owners = Counter(chain.from_iterable(identities))
     taken: set[str] = set()
     papers: list[Paper] = []
-    shared = {i for i, owners in identity_owners.items() if owners > 1}
-    for n in _key_order(built):
-        draft, identities = built[n]
-        if stored or known:
-            kept, aliases = _kept_key(identities, clusters[n], items, known, identity_owners, taken)
-            key = kept or new_key(identities[0], taken, reserved)
+    if stored or known:
+        for n in _key_order(drafts, identities):
+            carried_n = carried[n] if stored else _NOTHING_CARRIED
+            kept, aliases = _kept_key(identities[n], carried_n, known, identity_owners, taken)
+            key = kept or new_key(identities[n][0], taken, reserved)
             taken.add(key)
             aliases.discard(key)
-            papers.append(Paper(key, tuple(sorted(aliases)), *draft))
-        else:  # a fresh build: every key is new, and no key is an identity (they have a colon)
-            key = new_key(identities[0], taken, reserved)
+            papers.append(_named(drafts[n], key, tuple(sorted(aliases))))
+    else:  # a fresh build: every key is new, and no key is an identity (they have a colon)
+        shared = {i for i, owners in identity_owners.items() if owners > 1}
+        del identity_owners
+        for n in _key_order(drafts, identities):
+            names = identities[n]
+            identities[n] = None  # type: ignore[call-overload]
+            key = new_key(names[0], taken, reserved)
             taken.add(key)
-            if not shared.isdisjoint(identities):
-                identities = [i for i in identities if i not in shared]
-            papers.append(Paper(key, tuple(sorted(identities)), *draft))
+            if not shared.isdisjoint(names):
+                names = [i for i in names if i not in shared]
+            papers.append(_named(drafts[n], key, tuple(sorted(names))))
     papers.sort(key=attrgetter("key"))
-    return MergeResult(papers, len(items) - len(papers), issues)
+    return MergeResult(papers, merges, issues)
+
+
+def _drafts(
+    items: list[MergeItem | None], clusters: list[list[int]], stored: bool
+) -> tuple[list[Paper], list[list[str]], list[tuple[set[str], set[str]]]]:
+    """Each cluster's draft paper (`paper_draft`) and identities; when papers from a store
+    take part, also the keys and aliases its members carried.  Each item (and the record it
+    holds) is let go once drafted, so the drafts grow in the room the items leave."""
+    drafts: list[Paper] = []
+    identities: list[list[str]] = []
+    carried: list[tuple[set[str], set[str]]] = []
+    for members in clusters:
+        if len(members) == 1:
+            group = [items[members[0]]]
+            items[members[0]] = None
+        else:
+            group = [items[i] for i in members]
+            for i in members:
+                items[i] = None
+        draft, names = paper_draft(group)  # type: ignore[arg-type]
+        drafts.append(draft)
+        identities.append(names)
+        if stored:
+            carried.append(
+                (
+                    {m.key for m in group if m.key},  # type: ignore[union-attr]
+                    set(chain.from_iterable(m.aliases for m in group)),  # type: ignore[union-attr]
+                )
+            )
+    return drafts, identities, carried
+
+
+_NOTHING_CARRIED: tuple[set[str], set[str]] = (set(), set())
+
+
+def _named(draft: Paper, key: str, aliases: tuple[str, ...]) -> Paper:
+    """DRAFT with its key and aliases: given here, once, before the paper leaves the merge
+    (drafting a tuple and then a Paper from it held both for every paper)."""
+    object.__setattr__(draft, "key", key)
+    object.__setattr__(draft, "aliases", aliases)
+    return draft
 
 
 def _kept_key(
     identities: list[str],
-    members: list[int],
-    items: list[MergeItem],
+    carried: tuple[set[str], set[str]],
     known: Mapping[str, str],
     owners: Counter[str],
     taken: set[str],
 ) -> tuple[str | None, set[str]]:
-    """The key a paper keeps from an earlier store (None: give it a new one) and its aliases."""
+    """The key a paper keeps from an earlier store (None: give it a new one) and its
+    aliases; CARRIED are the keys and aliases its members had in that store."""
     unique = [i for i in identities if owners[i] == 1]
     aliases = set(unique)
-    old: set[str] = set()
-    for i in members:
-        if items[i].key:
-            old.add(items[i].key)  # type: ignore[arg-type]
-        aliases.update(items[i].aliases)
+    old = set(carried[0])
+    aliases.update(carried[1])
     if known:
         old.update(known[i] for i in unique if i in known)
     if not old:
@@ -345,10 +399,10 @@ def _kept_key(
     return (free[0] if free else None), aliases | old
 
 
-def _key_order(built: list[tuple[tuple, list[str]]]) -> list[int]:
+def _key_order(drafts: list[Paper], identities: list[list[str]]) -> list[int]:
     """Who claims a key first: by primary identity, ties by sources (content, not input)."""
-    primary = [identities[0] for _d, identities in built]
-    order = sorted(range(len(built)), key=primary.__getitem__)
+    primary = [names[0] for names in identities]
+    order = sorted(range(len(drafts)), key=primary.__getitem__)
     counts = Counter(primary)
     if len(counts) == len(primary):
         return order
@@ -356,10 +410,10 @@ def _key_order(built: list[tuple[tuple, list[str]]]) -> list[int]:
         if count > 1:
             start = bisect_left(order, identity, key=primary.__getitem__)
             order[start : start + count] = sorted(
-                order[start : start + count], key=lambda n: _source_key(built[n][0])
+                order[start : start + count], key=lambda n: _source_key(drafts[n])
             )
     return order
 
 
-def _source_key(draft: tuple) -> list[tuple[str, int, str]]:
-    return [(s.file, s.line, s.layout) for s in draft[SOURCES_INDEX]]
+def _source_key(draft: Paper) -> list[tuple[str, int, str]]:
+    return [(s.file, s.line, s.layout) for s in draft.sources]
