@@ -58,9 +58,11 @@ def _all_words(text: str) -> set[str]:
 
 
 def _index_of(n: int, texts: Sequence[str], start: int = 0) -> TokenIndex:
-    """`TokenIndex.build` of the `abstract_tokens` of TEXTS at positions START...: the short
-    words are filed and dropped once, which is cheaper than taking them out of every set."""
-    return TokenIndex.build(n, enumerate(map(_all_words, texts), start), drop=_SHORT_TOKENS)
+    """The index of the `abstract_tokens` of TEXTS at positions START..."""
+    with paused_collector():  # a token set per text, no cycles
+        tokenised = _TokenisedTexts(texts)
+    at = range(start, start + len(texts))
+    return tokenised.index(n, array("i", range(len(texts))), (), at=at)
 
 
 def build_abstract_index(
@@ -231,7 +233,8 @@ def _worker_result(process: subprocess.Popen[bytes], n: int) -> TokenIndex | Non
     assert process.stdout is not None
     try:
         regions = pickle.load(process.stdout)
-        return TokenIndex.from_regions(n, {k: memoryview(v) for k, v in regions.items()})
+        buffers = {name: memoryview(buffer) for name, buffer in regions.items()}
+        return TokenIndex.from_regions(n, buffers, check=False)  # a worker of ours made them
     except (OSError, EOFError, ValueError, KeyError, TypeError, pickle.UnpicklingError):
         return None
 
@@ -278,18 +281,30 @@ class _TokenisedTexts:
         self.offsets.append(len(self.flat))
         return len(self.offsets) - 2
 
-    def index(self, n: int, chosen: array, extra: Sequence[tuple[int, str]]) -> TokenIndex:
+    def index(
+        self,
+        n: int,
+        chosen: array,
+        extra: Sequence[tuple[int, str]],
+        *,
+        at: Sequence[int] | None = None,
+    ) -> TokenIndex:
         """The index of N papers: position p holds text CHOSEN[p] (none if -1), or the
-        text EXTRA gives for p."""
+        text EXTRA gives for p.  AT: the positions CHOSEN stands for, if not 0, 1, ..."""
         for pos, text in extra:
             chosen[pos] = self.add(text)
-        at = array("I", (pos for pos, number in enumerate(chosen) if number >= 0))
-        numbers = [chosen[pos] for pos in at]
+        places = range(len(chosen)) if at is None else at
+        held = [
+            (place, number) for place, number in zip(places, chosen, strict=True) if number >= 0
+        ]
         offsets = self.offsets
-        starts = array("Q", map(offsets.__getitem__, numbers))
-        ends = array("Q", (offsets[number + 1] for number in numbers))
+        starts = array("Q", (offsets[number] for _, number in held))
+        ends = array("Q", (offsets[number + 1] for _, number in held))
         vocab = list(self.ids)
-        return TokenIndex.from_runs(n, vocab, self.flat, starts, ends, at, drop=_SHORT_TOKENS)
+        positions = array("I", (place for place, _ in held))
+        return TokenIndex.from_runs(
+            n, vocab, self.flat, starts, ends, positions, drop=_SHORT_TOKENS
+        )
 
 
 def _answer(results: IO[bytes], index: TokenIndex) -> None:
