@@ -19,6 +19,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import threading
 from array import array
 from collections import defaultdict
@@ -119,14 +120,16 @@ def _start_worker(n: int, start: int, texts: Sequence[str]) -> subprocess.Popen[
 class EarlyAbstractIndex:
     """The abstract index, built by a worker while this process merges and writes the store.
 
-    `start` early; `receive` every abstract a paper may end up with, before the merge;
+    `start` early; `receive` every abstract a paper may end up with, before the merge (they
+    go through an unnamed temporary file, gone when both processes close it);
     `place` the papers' abstracts in store order after it; `finish` gives the index (or
     None: then build it here, as without this).  `close` stops the worker, also on an error
     or Ctrl+C in between.
     """
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], spool: IO[bytes]) -> None:
         self._process: subprocess.Popen[bytes] | None = process
+        self._spool: IO[bytes] | None = spool  # the texts go here, the worker reads them
         self._number: dict[str, int] = {}
         self._placed = False
         self._sender: threading.Thread | None = None  # the last message still being sent
@@ -137,12 +140,25 @@ class EarlyAbstractIndex:
         """A started worker, or None on one CPU or if it could not be started."""
         if (cpus if cpus is not None else _cpus()) < 2:
             return None
-        process = workers.spawn(_EARLY_WORKER_CODE)
-        return cls(process) if process is not None else None
+        try:
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 (open until the worker has it)
+        except OSError:
+            return None
+        process = workers.spawn(_EARLY_WORKER_CODE, pass_fds=(spool.fileno(),))
+        if process is None:
+            spool.close()
+            return None
+        early = cls(process, spool)
+        if not early._send(spool.fileno()):
+            early.close()
+            return None
+        return early
 
     def receive(self, abstracts: Iterable[str | None]) -> None:
         """Give the worker ABSTRACTS (any order, repeats and empty ones allowed).  Fewer
         than PARALLEL_FROM distinct ones are not worth it: the worker stops."""
+        if self._spool is None:
+            return
         number: dict[str, int] = {}
         for text in abstracts:
             if text and text not in number:
@@ -151,10 +167,19 @@ class EarlyAbstractIndex:
             self.close()
             return
         self._number = number
-        # Sent from here, not a thread: a thread writing 100 MB in pipe-sized pieces would
-        # wait for the merge to hand back the GIL after every piece.  Pickled straight into
-        # the pipe, no copy of the text is made.
-        if not self._send(list(number)):
+        # Into a temporary file, not the pipe: the worker would read 100 MB from the pipe only as fast
+        # as it unpickles, and this process would wait for it instead of merging.  (Not
+        # from a thread either: one writing in pipe-sized pieces waits for the GIL after
+        # every piece while the merge runs, and the worker got the texts 5 s late.)
+        try:
+            pickle.dump(list(number), self._spool, pickle.HIGHEST_PROTOCOL)
+            self._spool.flush()
+        except OSError:
+            self.close()
+            return
+        self._spool.close()  # the worker has its own descriptor
+        self._spool = None
+        if not self._send(len(number)):
             self.close()
 
     def place(self, abstracts: Sequence[str]) -> None:
@@ -197,6 +222,9 @@ class EarlyAbstractIndex:
             self.close()
 
     def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
         if self._process is not None:
             workers.stop(self._process)  # also ends a sender thread blocked on the pipe
             self._process = None
@@ -253,7 +281,11 @@ def early_worker_main() -> None:
     positions arrive (and the abstracts it had not seen), the postings are filed in
     position order, so they come out ascending with nothing to sort."""
     results = workers.answer_pipe()
-    texts = pickle.load(sys.stdin.buffer)  # all at once: the sender waits until it is read
+    spool_fd = pickle.load(sys.stdin.buffer)
+    pickle.load(sys.stdin.buffer)  # the texts are in the spool file now
+    with os.fdopen(spool_fd, "rb") as spool:
+        spool.seek(0)
+        texts = pickle.load(spool)
     with paused_collector():  # a token set per text, no cycles
         tokenised = _TokenisedTexts(texts)
     del texts

@@ -26,9 +26,9 @@ def worker_code(module: str, function: str) -> str:
     )
 
 
-def spawn(code: str) -> subprocess.Popen[bytes] | None:
-    """A worker running CODE (see `worker_code`), given this sys.path; None if it could not
-    be started."""
+def spawn(code: str, *, pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes] | None:
+    """A worker running CODE (see `worker_code`), given this sys.path and PASS_FDS open;
+    None if it could not be started."""
     if not sys.executable:
         return None
     process = None
@@ -39,6 +39,7 @@ def spawn(code: str) -> subprocess.Popen[bytes] | None:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
         assert process.stdin is not None
         pickle.dump(sys.path, process.stdin)
