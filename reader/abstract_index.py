@@ -87,7 +87,8 @@ def build_abstract_index(
         if meanwhile is not None:
             meanwhile()
         first = _index_of(n, texts[:split])
-        second = _worker_result(worker, n) if worker is not None else None
+        answer = _worker_result(worker, n) if worker is not None else None
+        second = answer.get("ab") if answer is not None else None
     finally:
         if worker is not None:
             workers.stop(worker)
@@ -202,15 +203,22 @@ class EarlyAbstractIndex:
         self._send_in_background((n, chosen.tobytes(), extra))
 
     def finish(
-        self, abstracts: Sequence[str], *, meanwhile: Callable[[], object] | None = None
-    ) -> TokenIndex | None:
-        """The index of ABSTRACTS (the same as `place` was given, if it was called), or None
-        if the worker is gone.  MEANWHILE runs here while the worker files them (if the
-        worker is still there)."""
+        self,
+        abstracts: Sequence[str],
+        *,
+        authors: Sequence[str] | None = None,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> dict[str, TokenIndex] | None:
+        """The index of ABSTRACTS (the same as `place` was given, if it was called) as
+        ``"ab"``, and of AUTHORS (folded, in store order) as ``"au"`` if given; None if the
+        worker is gone.  MEANWHILE runs here while the worker files them (if the worker is
+        still there): with the authors done there, both processes finish at about the
+        same time."""
         self.place(abstracts)
         if self._process is None:
             return None
         try:
+            self._send_in_background(list(authors) if authors is not None else None)
             if meanwhile is not None:
                 meanwhile()
             if self._sender is not None:
@@ -257,13 +265,19 @@ class EarlyAbstractIndex:
         self._sender.start()
 
 
-def _worker_result(process: subprocess.Popen[bytes], n: int) -> TokenIndex | None:
+def _worker_result(process: subprocess.Popen[bytes], n: int) -> dict[str, TokenIndex] | None:
     assert process.stdout is not None
     try:
-        regions = pickle.load(process.stdout)
-        buffers = {name: memoryview(buffer) for name, buffer in regions.items()}
-        return TokenIndex.from_regions(n, buffers, check=False)  # a worker of ours made them
-    except (OSError, EOFError, ValueError, KeyError, TypeError, pickle.UnpicklingError):
+        answer = pickle.load(process.stdout)
+        return {
+            field: TokenIndex.from_regions(  # a worker of ours made them: no checks
+                n, {name: memoryview(buffer) for name, buffer in regions.items()}, check=False
+            )
+            for field, regions in answer.items()
+        }
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    except pickle.UnpicklingError:  # a worker that died mid-answer
         return None
 
 
@@ -271,11 +285,12 @@ def worker_main() -> None:
     """A worker: (n, start, texts) from stdin, the index's regions to stdout."""
     results = workers.answer_pipe()
     n, start, texts = pickle.load(sys.stdin.buffer)
-    _answer(results, _index_of(n, texts, start))
+    _answer(results, {"ab": _index_of(n, texts, start)})
 
 
 def early_worker_main() -> None:
-    """An `EarlyAbstractIndex` worker: texts, then (n, chosen, extra); the regions back.
+    """An `EarlyAbstractIndex` worker: texts, then (n, chosen, extra), then the authors (or
+    None); the regions of both indexes back.
 
     The texts are tokenised at once, each to an array of token ids; when the papers'
     positions arrive (and the abstracts it had not seen), the postings are filed in
@@ -293,7 +308,12 @@ def early_worker_main() -> None:
     chosen = array("i")
     chosen.frombytes(chosen_bytes)
     with paused_collector():
-        _answer(results, tokenised.index(n, chosen, extra))
+        indexes = {"ab": tokenised.index(n, chosen, extra)}
+        del tokenised
+        authors = pickle.load(sys.stdin.buffer)
+        if authors is not None:
+            indexes["au"] = TokenIndex.build(n, enumerate(map(word_pieces, authors)))
+        _answer(results, indexes)
 
 
 class _TokenisedTexts:
@@ -339,7 +359,10 @@ class _TokenisedTexts:
         )
 
 
-def _answer(results: IO[bytes], index: TokenIndex) -> None:
-    regions = {name: bytes(buffer) for name, buffer in index.regions().items()}
-    pickle.dump(regions, results, pickle.HIGHEST_PROTOCOL)
+def _answer(results: IO[bytes], indexes: dict[str, TokenIndex]) -> None:
+    answer = {
+        field: {name: bytes(buffer) for name, buffer in index.regions().items()}
+        for field, index in indexes.items()
+    }
+    pickle.dump(answer, results, pickle.HIGHEST_PROTOCOL)
     results.flush()

@@ -166,18 +166,24 @@ class SearchIndex:
         n = self._n
         built: dict[str, TokenIndex] = {}
 
-        def titles_and_authors() -> None:
+        def titles() -> None:
             built["ti"] = TokenIndex.build(n, enumerate(map(word_pieces, self._ti)))
+
+        def authors() -> None:
             built["au"] = TokenIndex.build(n, enumerate(map(word_pieces, self._au)))
 
+        def the_rest() -> None:
+            for field, make in (("ti", titles), ("au", authors)):
+                if field not in built:
+                    make()
+
         abstracts = [paper.abstract for paper in self._pp]
-        done = early.finish(abstracts, meanwhile=titles_and_authors) if early else None
-        if done is not None:
-            built["ab"] = done
+        if early is not None:  # it does the abstracts and the authors, this process the titles
+            built.update(early.finish(abstracts, authors=self._au, meanwhile=titles) or {})
+        if "ab" in built:
+            the_rest()
         else:
-            built["ab"] = build_abstract_index(
-                n, abstracts, parallel=parallel, meanwhile=None if built else titles_and_authors
-            )
+            built["ab"] = build_abstract_index(n, abstracts, parallel=parallel, meanwhile=the_rest)
         del abstracts
         if self._words_file is not None:  # a cache: failing to keep it only costs time
             with contextlib.suppress(OSError):
