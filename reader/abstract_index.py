@@ -25,12 +25,14 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from itertools import count
+from pathlib import Path
 from typing import IO
 
 from reader import workers
 from reader.gcpause import paused_collector
 from reader.text import fold_for_search
 from reader.wordindex import TokenIndex, plain_ascii_words, word_pieces
+from reader.wordindex_file import save_word_indexes
 
 __all__ = ["EarlyAbstractIndex", "abstract_tokens", "build_abstract_index", "is_plain"]
 
@@ -202,30 +204,41 @@ class EarlyAbstractIndex:
         self._placed = True
         self._send_in_background((n, chosen.tobytes(), extra))
 
-    def finish(
+    def save(
         self,
+        path: Path,
+        stamp: str,
         abstracts: Sequence[str],
-        *,
-        authors: Sequence[str] | None = None,
-        meanwhile: Callable[[], object] | None = None,
-    ) -> dict[str, TokenIndex] | None:
-        """The index of ABSTRACTS (the same as `place` was given, if it was called) as
-        ``"ab"``, and of AUTHORS (folded, in store order) as ``"au"`` if given; None if the
-        worker is gone.  MEANWHILE runs here while the worker files them (if the worker is
-        still there): with the authors done there, both processes finish at about the
-        same time."""
+        authors: Sequence[str],
+        titles: Callable[[], TokenIndex],
+    ) -> bool | None:
+        """Have the worker index ABSTRACTS (the same as `place` was given, if it was called)
+        and AUTHORS (each paper's authors joined by ", ", folded there), and save both with
+        the title index that TITLES builds here meanwhile to PATH, for store version STAMP.
+
+        True once saved; False if the file could not be written (a cache: the app builds
+        it again); None if the worker is gone (build and save them here instead).  The
+        indexes never come back to this process: at 100k they are 45 MB it need not hold.
+        """
         self.place(abstracts)
         if self._process is None:
             return None
         try:
-            self._send_in_background(list(authors) if authors is not None else None)
-            if meanwhile is not None:
-                meanwhile()
-            if self._sender is not None:
-                self._sender.join()  # it joined the ones before it
+            self._send_in_background(list(authors))
+            title_index = titles()
+            ti = {name: bytes(buffer) for name, buffer in title_index.regions().items()}
+            del title_index
+            self._send_in_background((str(path), stamp, ti))
+            del ti
+            self._sender.join()  # it joined the ones before it
             if not self._sent:
                 return None
-            return _worker_result(self._process, len(abstracts))
+            assert self._process.stdout is not None
+            try:
+                saved = pickle.load(self._process.stdout)
+            except (OSError, EOFError, ValueError, pickle.UnpicklingError):
+                return None
+            return saved if isinstance(saved, bool) else None
         finally:
             self.close()
 
@@ -289,8 +302,9 @@ def worker_main() -> None:
 
 
 def early_worker_main() -> None:
-    """An `EarlyAbstractIndex` worker: texts, then (n, chosen, extra), then the authors (or
-    None); the regions of both indexes back.
+    """An `EarlyAbstractIndex` worker: the spool's descriptor, "texts ready", (n, chosen,
+    extra), the authors, (path, stamp, title index); it saves the word indexes to path and
+    answers whether it could.
 
     The texts are tokenised at once, each to an array of token ids; when the papers'
     positions arrive (and the abstracts it had not seen), the postings are filed in
@@ -311,9 +325,20 @@ def early_worker_main() -> None:
         indexes = {"ab": tokenised.index(n, chosen, extra)}
         del tokenised
         authors = pickle.load(sys.stdin.buffer)
-        if authors is not None:
-            indexes["au"] = TokenIndex.build(n, enumerate(map(word_pieces, authors)))
-        _answer(results, indexes)
+        indexes["au"] = TokenIndex.build(
+            n, enumerate(map(word_pieces, map(fold_for_search, authors)))
+        )
+        del authors
+        path, stamp, ti = pickle.load(sys.stdin.buffer)
+        indexes["ti"] = TokenIndex.from_regions(n, {k: memoryview(v) for k, v in ti.items()})
+    try:
+        save_word_indexes(Path(path), stamp, n, indexes)
+    except OSError:
+        saved = False
+    else:
+        saved = True
+    pickle.dump(saved, results, pickle.HIGHEST_PROTOCOL)
+    results.flush()
 
 
 class _TokenisedTexts:

@@ -81,8 +81,8 @@ class SearchIndex:
         if self._words_file is None or not self._words_file.exists():
             self._saved_checked.set()
         n = self._n = len(self.papers)
+        self._index_of: list[int] = _newest_first(self.papers)
         dates = [p.date or "" for p in self.papers]
-        self._index_of: list[int] = sorted(range(n), key=dates.__getitem__, reverse=True)
         self._pp: list[Paper] = list(map(self.papers.__getitem__, self._index_of))
         self._in_store_order = self._index_of == list(range(n))
         self._dated = n - dates.count("")
@@ -156,34 +156,21 @@ class SearchIndex:
         self._scan_abstracts = None  # the scanning fallback's copy is no longer needed
         self._saved_checked.set()
 
-    def _new_word_indexes(
-        self, *, parallel: bool = False, early: EarlyAbstractIndex | None = None
-    ) -> dict[str, TokenIndex]:
+    def _new_word_indexes(self, *, parallel: bool = False) -> dict[str, TokenIndex]:
         """Word indexes built from the papers, and saved when there is a place for them.
 
-        PARALLEL shares the abstracts with a worker process (`reader.abstract_index`); an
-        EARLY worker may have indexed them already."""
+        PARALLEL shares the abstracts with a worker process (`reader.abstract_index`)."""
         n = self._n
         built: dict[str, TokenIndex] = {}
 
-        def titles() -> None:
+        def titles_and_authors() -> None:
             built["ti"] = TokenIndex.build(n, enumerate(map(word_pieces, self._ti)))
-
-        def authors() -> None:
             built["au"] = TokenIndex.build(n, enumerate(map(word_pieces, self._au)))
 
-        def the_rest() -> None:
-            for field, make in (("ti", titles), ("au", authors)):
-                if field not in built:
-                    make()
-
         abstracts = [paper.abstract for paper in self._pp]
-        if early is not None:  # it does the abstracts and the authors, this process the titles
-            built.update(early.finish(abstracts, authors=self._au, meanwhile=titles) or {})
-        if "ab" in built:
-            the_rest()
-        else:
-            built["ab"] = build_abstract_index(n, abstracts, parallel=parallel, meanwhile=the_rest)
+        built["ab"] = build_abstract_index(
+            n, abstracts, parallel=parallel, meanwhile=titles_and_authors
+        )
         del abstracts
         if self._words_file is not None:  # a cache: failing to keep it only costs time
             with contextlib.suppress(OSError):
@@ -196,11 +183,24 @@ class SearchIndex:
     ) -> None:
         """Build and save the word indexes of the store just written at DB_PATH from the
         same PAPERS in the same order, so the app's first launch reads them back.  EARLY
-        is a worker that was given the abstracts before the merge."""
+        is a worker that was given the abstracts before the merge: it indexes them and the
+        authors, and saves the file, while the titles are indexed here."""
         with open(db_path, "rb") as handle:
             stamp = file_stamp(handle.fileno())
-        index = cls(papers, words_file=word_index_path(db_path), store_stamp=stamp)
-        index._new_word_indexes(parallel=True, early=early)
+        words_file = word_index_path(db_path)
+        if early is not None:
+            in_order = [papers[i] for i in _newest_first(papers)]
+
+            def titles() -> TokenIndex:
+                folded = (fold_for_search(paper.title) for paper in in_order)
+                return TokenIndex.build(len(in_order), enumerate(map(word_pieces, folded)))
+
+            abstracts = [paper.abstract for paper in in_order]
+            authors = [", ".join(paper.authors) for paper in in_order]
+            if early.save(words_file, stamp, abstracts, authors, titles) is not None:
+                return
+        index = cls(papers, words_file=words_file, store_stamp=stamp)
+        index._new_word_indexes(parallel=True)
 
     # ------------------------------------------------------------------ running
 
@@ -527,3 +527,9 @@ def _passing(term: Term, at: list[int], states: list[PaperState]) -> Iterable[in
 def _typo_cutoff(piece: str) -> float:
     """fuzz.ratio a word must reach to count as a typo of ``piece`` (about one per 6 letters)."""
     return 85.0 if len(piece) < 8 else 80.0
+
+
+def _newest_first(papers: Sequence[Paper]) -> list[int]:
+    """Search positions: indices of PAPERS by date, newest first, undated last (stable)."""
+    dates = [paper.date or "" for paper in papers]
+    return sorted(range(len(papers)), key=dates.__getitem__, reverse=True)

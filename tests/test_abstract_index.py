@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,7 @@ from reader import abstract_index
 from reader.abstract_index import abstract_tokens, build_abstract_index
 from reader.text import fold_for_search
 from reader.wordindex import TokenIndex, word_pieces
+from reader.wordindex_file import load_word_indexes
 
 TEXTS = [
     f"We study {'diffusion' if i % 3 else 'graph'} models ({i}) with Szemer\\'edi's lemma, "
@@ -66,7 +69,7 @@ def _early(texts: list[str]) -> abstract_index.EarlyAbstractIndex:
     return early
 
 
-def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None) -> None:
+def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None, tmp_path: Path) -> None:
     # The worker sees every abstract of the parsed records, in another order, some of them
     # never kept; the papers' abstracts include a shared one, an unseen one and an empty one.
     # "ghostword" is frequent among the texts seen but rare among the papers.
@@ -74,46 +77,71 @@ def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None) -> No
     seen = [*reversed(TEXTS[:300]), "a revised version nobody kept", *drafts, *TEXTS[300:350]]
     papers = [*TEXTS[:350], TEXTS[7], "an abstract the worker never saw: zebrafish", ""]
     papers += [drafts[3], "ghostword final"]
-    serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, papers)))
-    # The worker also indexes the authors (folded, in store order) it is given at the end.
-    authors = [fold_for_search(f"Ana Müller, Bo Chen {i % 40}") for i in range(len(papers))]
-    authors_here = TokenIndex.build(len(papers), enumerate(map(word_pieces, authors)))
+    n = len(papers)
+    # The worker also indexes the authors (as stored, folded there) and saves all three.
+    authors = [f'Ana M\\"uller, Bo Chen {i % 40}' for i in range(n)]
     ran = []
+
+    def titles() -> TokenIndex:
+        ran.append(1)
+        return TokenIndex.build(n, enumerate([f"title {i}"] for i in range(n)))
+
     early = _early(seen)
-    found = early.finish(papers, authors=authors, meanwhile=lambda: ran.append(1))
-    assert ran == [1]
-    assert found is not None and set(found) == {"ab", "au"} and _same(found["ab"], serial)
-    assert _bytes(found["ab"]) == _bytes(serial) and _bytes(found["au"]) == _bytes(authors_here)
-    assert "zebrafish" in found["ab"].tokens() and "revised" not in found["ab"].tokens()
-    assert "muller" in found["au"].tokens()
-    assert early._process is None  # finished workers are gone
+    assert early.save(tmp_path / "x.words", "v1", papers, authors, titles) is True
+    assert ran == [1] and early._process is None  # finished workers are gone
+    saved = load_word_indexes(tmp_path / "x.words", "v1", n)
+    assert saved is not None
+    abstracts_here = TokenIndex.build(n, enumerate(map(abstract_tokens, papers)))
+    authors_here = TokenIndex.build(n, enumerate(word_pieces(fold_for_search(a)) for a in authors))
+    assert _bytes(saved["ab"]) == _bytes(abstracts_here) and _same(saved["ab"], abstracts_here)
+    assert _bytes(saved["au"]) == _bytes(authors_here) and _bytes(saved["ti"]) == _bytes(titles())
+    assert "zebrafish" in saved["ab"].tokens() and "revised" not in saved["ab"].tokens()
+    assert "muller" in saved["au"].tokens()
 
 
 def _bytes(index: TokenIndex) -> dict[str, bytes]:
     return {name: bytes(buffer) for name, buffer in index.regions().items()}
 
 
-def test_papers_placed_before_finishing_give_the_same_index(small_parallel: None) -> None:
+def _titles(n: int) -> Callable[[], TokenIndex]:
+    return lambda: TokenIndex.build(n, enumerate([["t"]] * n))
+
+
+def test_papers_placed_before_saving_give_the_same_index(
+    small_parallel: None, tmp_path: Path
+) -> None:
     papers = [*TEXTS[100:], *TEXTS[:100]]
     early = _early(TEXTS)
     early.place(papers)  # the worker files them while the store is written
-    found = early.finish(papers)
+    assert early.save(tmp_path / "x.words", "v1", papers, ["A"] * 400, _titles(400)) is True
+    saved = load_word_indexes(tmp_path / "x.words", "v1", len(papers))
     serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, papers)))
-    assert found is not None and set(found) == {"ab"} and _same(found["ab"], serial)
+    assert saved is not None and _same(saved["ab"], serial)
 
 
-def test_an_early_worker_is_not_kept_for_few_abstracts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_the_worker_cannot_write_is_reported(small_parallel: None, tmp_path: Path) -> None:
+    early = _early(TEXTS)
+    nowhere = tmp_path / "no" / "such" / "dir" / "x.words"
+    assert early.save(nowhere, "v1", TEXTS, ["A"] * 400, _titles(400)) is False
+    assert not nowhere.parent.exists()
+
+
+def test_an_early_worker_is_not_kept_for_few_abstracts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 10_000)
     early = _early(TEXTS)
-    assert early._process is None and early.finish(TEXTS) is None
+    assert early._process is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, ["A"] * 400, _titles(400)) is None
 
 
 def test_a_failed_early_worker_leaves_the_index_to_this_process(
-    small_parallel: None, monkeypatch: pytest.MonkeyPatch
+    small_parallel: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", "import sys; sys.exit(3)")
     early = _early(TEXTS)
-    assert early.finish(TEXTS) is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, ["A"] * 400, _titles(400)) is None
+    assert not (tmp_path / "x.words").exists()
     monkeypatch.setattr(abstract_index.sys, "executable", "")
     assert abstract_index.EarlyAbstractIndex.start(cpus=2) is None
     assert abstract_index.EarlyAbstractIndex.start(cpus=1) is None
