@@ -39,6 +39,7 @@ class MergeItem:
     """A record, or a stored paper re-entering the merge, with its texts normalised once.
 
     ``forms`` holds one `Normalised` per abstract, shared by every item with that abstract.
+    ``sort_key`` orders items by content; once the merge has sorted them, it is their rank.
     """
 
     sources: tuple[SourceRef, ...]
@@ -48,7 +49,7 @@ class MergeItem:
     abstracts: tuple[str, ...]
     norm_title: str
     forms: tuple[Normalised, ...]
-    sort_key: tuple
+    sort_key: tuple | int
     key: str | None = None
     aliases: tuple[str, ...] = ()
     provenance: Mapping[str, int] = field(default_factory=lambda: _NO_PROVENANCE)
@@ -72,17 +73,38 @@ def _forms(abstracts: tuple[str, ...], known: dict[str, Normalised]) -> tuple[No
     return tuple(forms)
 
 
-def item_from_record(record: Record, known: dict[str, Normalised]) -> MergeItem:
+def item_from_record(
+    record: Record,
+    known: dict[str, Normalised],
+    titles: dict[str, tuple[str, str | None, str]],
+    owned: bool = False,
+) -> MergeItem:
     """RECORD as an item; its sort key orders by source and content, never by input order.
 
-    KNOWN maps abstracts already seen in this merge to their forms (normalised once)."""
+    KNOWN maps abstracts already seen in this merge to their forms (normalised once), TITLES
+    titles to their first copy, stripped and normalised.  An OWNED record (the merge's to
+    change) repeating a text takes the first copy's object, so the repeat can be freed."""
     source = record.source
-    title = record.title.strip() or None if record.title else None
+    raw_title = record.title
+    if raw_title:
+        seen = titles.get(raw_title)
+        if seen is None:
+            title = raw_title.strip() or None
+            seen = titles[raw_title] = (raw_title, title, normalise_text(title) if title else "")
+        elif owned and seen[0] is not raw_title:
+            object.__setattr__(record, "title", seen[0])
+        raw_title, title, norm_title = seen
+    else:
+        title, norm_title = None, ""
     abstract = record.abstract
     if abstract and abstract.strip():
         form = known.get(abstract)
         if form is None:
             form = known[abstract] = Normalised(abstract)
+        elif form.raw is not abstract:
+            abstract = form.raw
+            if owned:
+                object.__setattr__(record, "abstract", abstract)
         abstracts: tuple[str, ...] = (abstract,)
         forms: tuple[Normalised, ...] = (form,)
     else:
@@ -94,14 +116,14 @@ def item_from_record(record: Record, known: dict[str, Normalised]) -> MergeItem:
         title,
         record.title_own_line,
         abstracts,
-        normalise_text(title) if title else "",
+        norm_title,
         forms,
         (
             0,
             source.file,
             source.line,
             source.layout,
-            record.title or "",
+            raw_title or "",
             abstract or "",
             record.arxiv_id or "",
             record.date or "",
@@ -392,7 +414,7 @@ def _single_draft(item: MergeItem) -> tuple[Paper, list[str]]:
         _distinct(f.urls),
         _distinct(f.comments),
         abstract,
-        (abstract,) if abstract else (),
+        item.abstracts if abstract else (),  # (abstract,) already
         item.sources,
         provenance,
     )

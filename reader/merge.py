@@ -53,15 +53,14 @@ class _UnionFind:
     two sets of titles of which none agrees with the other.
 
     A component holds at most one id (a union that would bring a second is refused), so
-    each root keeps that id or None, and the normalised titles of its members.
+    each root keeps that id or None, and the normalised titles of its members (one item's
+    title as it is: a 1-tuple each was 6 MB at 100k).
     """
 
     def __init__(self, items: list[MergeItem]) -> None:
         self.parent = list(range(len(items)))
         self.ids: list[object] = [i.facts.arxiv_id or None for i in items]
-        self.titles: list[tuple[str, ...]] = [
-            (i.norm_title,) if i.norm_title else () for i in items
-        ]
+        self.titles: list[str | tuple[str, ...]] = [i.norm_title for i in items]
 
     def find(self, a: int) -> int:
         parent = self.parent
@@ -79,7 +78,7 @@ class _UnionFind:
         id_a, id_b = self.ids[ra], self.ids[rb]
         if id_a and id_b and id_a != id_b:
             return False
-        titles_a, titles_b = self.titles[ra], self.titles[rb]
+        titles_a, titles_b = _as_tuple(self.titles[ra]), _as_tuple(self.titles[rb])
         if (
             titles_agree
             and titles_a
@@ -94,6 +93,12 @@ class _UnionFind:
         if titles_b:
             self.titles[ra] = tuple(dict.fromkeys((*titles_a, *titles_b)))
         return True
+
+
+def _as_tuple(titles: str | tuple[str, ...]) -> tuple[str, ...]:
+    if type(titles) is str:
+        return (titles,) if titles else ()
+    return titles  # type: ignore[return-value]
 
 
 def _titles_agree(x: str, y: str) -> bool:
@@ -155,27 +160,39 @@ def _clearly_different(a: MergeItem, b: MergeItem) -> bool:
 def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]]:
     uf = _UnionFind(items)
     find = uf.find
-    by_id: dict[object, list[int]] = defaultdict(list)
-    by_title: dict[str, list[int]] = defaultdict(list)
-    by_words: dict[str, list[int]] = defaultdict(list)
+    # Blocks by arXiv id, title and abstract ends: each dict maps a key to the first index
+    # that has it, and its `shared` dict to the indexes of all that have it (in index order)
+    # once a second does.  Most keys are had by one item: a list each was 25 MB at 100k.
+    by_id: dict[str, int] = {}
+    by_title: dict[str, int] = {}
+    by_words: dict[str, int] = {}
+    shared_id: dict[str, list[int]] = {}
+    shared_title: dict[str, list[int]] = {}
+    shared_words: dict[str, list[int]] = {}
     for index, item in enumerate(items):
         arxiv_id = uf.ids[index]
         if arxiv_id:
-            by_id[str(arxiv_id)].append(index)
-        if item.norm_title:
-            by_title[item.norm_title].append(index)
+            key = str(arxiv_id)
+            if (first := by_id.setdefault(key, index)) != index:
+                _share(shared_id, key, first, index)
+        if (key := item.norm_title) and (first := by_title.setdefault(key, index)) != index:
+            _share(shared_title, key, first, index)
         for form in item.forms:
             head = form.head[:300].split(maxsplit=OPENING_WORDS)[:OPENING_WORDS]
             if len(head) == OPENING_WORDS:
-                by_words["<" + " ".join(head)].append(index)
+                key = "<" + " ".join(head)
+                if (first := by_words.setdefault(key, index)) != index:
+                    _share(shared_words, key, first, index)
                 tail = form.tail[-300:].rsplit(maxsplit=OPENING_WORDS)[-OPENING_WORDS:]
-                by_words[">" + " ".join(tail)].append(index)
-    for members in by_id.values():
+                key = ">" + " ".join(tail)
+                if (first := by_words.setdefault(key, index)) != index:
+                    _share(shared_words, key, first, index)
+    del by_id, by_title, by_words
+    # In the order of their first items (as before, when every key had a list).
+    for members in sorted(shared_id.values()):
         for other in members[1:]:
             uf.union(members[0], other)
-    for members in by_title.values():
-        if len(members) < 2:
-            continue
+    for members in sorted(shared_title.values()):
         for pos, b in enumerate(members):
             for a in members[:pos]:
                 if find(a) == find(b) or _clearly_different(items[a], items[b]):
@@ -201,13 +218,9 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
     # Each pair is judged on its own and the matches join in their own order below, so the
     # blocks' order does not matter.
     blocks: Iterable[list[int]]
-    for members in by_words.values():
-        if len(members) == 2 and members[0] != members[1]:
-            blocks = (members,)  # the common case, appended in index order: sorted
-        elif len(members) > 2:
-            blocks = _fine_blocks(items, sorted(set(members)))
-        else:
-            continue
+    for members in shared_words.values():
+        # Appended in index order, each once: sorted.
+        blocks = (members,) if len(members) == 2 else _fine_blocks(items, members)
         for block in blocks:
             for a, b in _agreeing_pairs(block, titles):
                 if (
@@ -216,12 +229,23 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
                     and _abstracts_match(items[a], items[b])
                 ):
                     matches[a, b] = _likeness(items[a], items[b])
+    del shared_words, joined, titles
     for a, b in sorted(matches, key=lambda pair: (-matches[pair], pair)):
         uf.union(a, b, titles_agree=True)
+    matches.clear()
     groups: dict[int, list[int]] = defaultdict(list)
     for index in range(len(items)):
         groups[find(index)].append(index)
     return [groups[root] for root in sorted(groups)]
+
+
+def _share(shared: dict[str, list[int]], key: str, first: int, index: int) -> None:
+    """Note INDEX under KEY, which FIRST had first (see `_cluster`)."""
+    members = shared.get(key)
+    if members is None:
+        shared[key] = [first, index]
+    elif members[-1] != index:  # an item's two abstracts may share an end
+        members.append(index)
 
 
 def _fine_blocks(items: list[MergeItem], members: list[int]) -> Iterable[list[int]]:
@@ -299,12 +323,17 @@ def _merge(
 ) -> MergeResult:
     issues: list[ParseIssue] = []
     forms: dict[str, Normalised] = {}
-    items: list[MergeItem | None] = [item_from_record(r, forms) for r in records]
+    titles: dict[str, tuple[str, str | None, str]] = {}
+    items: list[MergeItem | None] = [
+        item_from_record(r, forms, titles, release_records) for r in records
+    ]
     items += [item_from_paper(p, forms) for p in existing]
-    del forms
+    del forms, titles
     if release_records:
         records.clear()  # type: ignore[attr-defined]
     items.sort(key=attrgetter("sort_key"))
+    for rank, item in enumerate(items):  # the same order from here, without the key tuples
+        item.sort_key = rank  # type: ignore[union-attr]
     clusters = _cluster(items, issues)  # type: ignore[arg-type]
     merges = len(items) - len(clusters)
     reserved = set(known.values()) | {m.key for m in items if m.key}  # type: ignore[union-attr]
