@@ -282,7 +282,8 @@ def _combining_marks() -> re.Pattern[str]:
 
 def _drop_marks(text: str) -> str:
     text = _combining_marks().sub("", text)
-    if max(text) > "\uffff":  # astral combining marks are rare: the slow way
+    # Any character beyond the BMP?  (UTF-16 makes those 4 bytes; a C pass, not max().)
+    if len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text):  # rare: the slow way
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text
 
