@@ -62,6 +62,9 @@ class Tmux:
         self._run("new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT), command)
         self._run("set-option", "-t", name, "remain-on-exit", "on")
 
+    def send_keys(self, name: str, *keys: str) -> None:
+        self._run("send-keys", "-t", name, "-l", "".join(keys))
+
     def capture(self, name: str) -> str:
         return self._run("capture-pane", "-p", "-t", name)
 
@@ -142,6 +145,44 @@ def launch_once(tmux: Tmux, name: str, command: str, total: int) -> dict[str, An
     return result
 
 
+TYPED = "qzx"  # typed into the search box; no paper has it, so it shows only there
+TYPED_DELAYS_S = (0.05, 0.15, 0.3, 0.6)  # after the first rows are on screen
+
+
+def typed_echo_once(
+    tmux: Tmux, name: str, command: str, total: int, delay: float
+) -> dict[str, Any]:
+    """Launch, wait for the first rows, wait DELAY more, press ``/`` and type TYPED: how
+    long until the search box shows it, while the rest of the store is still being read.
+    What a user who starts typing at once feels (Pilot cannot show it: no real terminal)."""
+    pattern = counter_pattern(total)
+    started = time.perf_counter()
+    tmux.launch(name, command)
+    listed = sent = echoed = None
+    loading_when_sent = None
+    while time.perf_counter() - started < TIMEOUT_S:
+        screen = tmux.capture(name)
+        now = time.perf_counter()
+        if listed is None:
+            found = pattern.search(screen)
+            if found:
+                listed = now
+                loading_when_sent = _still_loading(screen, found)
+        elif sent is None and now - listed >= delay:
+            tmux.send_keys(name, "/", *TYPED)
+            sent = time.perf_counter()
+        elif sent is not None and TYPED in screen:
+            echoed = now
+            break
+        time.sleep(POLL_S if sent is None else 0.005)
+    tmux.kill(name)
+    return {
+        "delay_s": delay,
+        "echo_ms": round((echoed - sent) * 1000, 1) if echoed and sent else None,
+        "still_loading": loading_when_sent,
+    }
+
+
 def floor_app() -> None:
     """The least a Textual app does before showing text: one Static, nothing else."""
     from textual.app import App, ComposeResult
@@ -201,6 +242,11 @@ def measure_paint(
         for i in range(runs):
             runs_out.append(launch_once(tmux, f"run{i}", command, total))
             floor_runs.append(launch_once(tmux, f"floor{i}", floor_command, 1))
+        typed = [
+            typed_echo_once(tmux, f"typed{i}-{round(delay * 1000)}ms", command, total, delay)
+            for i in range(2)
+            for delay in TYPED_DELAYS_S
+        ]
         launch_once(tmux, "probe", probe_command, total)
         timeline = probe_log.read_text().splitlines() if probe_log.exists() else []
     finally:
@@ -222,6 +268,10 @@ def measure_paint(
         "first_frame_s_median": _median(frames),
         "app_peak_rss_mb": max(rss) if rss else None,
         "timeline": timeline,
+        "typed_while_loading": typed,
+        "typed_echo_ms_max": max(
+            (t["echo_ms"] for t in typed if t["echo_ms"] is not None), default=None
+        ),
     }
     if not times:
         screen = next((r["screen"] for r in runs_out if "screen" in r), "")

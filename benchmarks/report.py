@@ -71,9 +71,14 @@ COLUMNS: Sequence[tuple[str, str, Cell]] = (
         lambda f: _num(_get(f, "paint", "all_loaded_s_median"), ".2f"),
     ),
     ("app RSS MB", "paint", lambda f: _num(_get(f, "paint", "app_peak_rss_mb"), ".0f")),
+    (
+        "typed at once (tmux): worst echo ms",
+        "paint",
+        lambda f: _num(_get(f, "paint", "typed_echo_ms_max"), ",.0f"),
+    ),
     ("key→drawn ms p50/p95", "keys", lambda f: _pair(f, "keys", "key_ms")),
     (
-        "typed while loading: worst key echo ms",
+        "typed while loading (Pilot): worst key echo ms",
         "early",
         lambda f: _num(_get(f, "early", "early_echo_max_ms"), ",.0f"),
     ),
