@@ -258,3 +258,29 @@ def test_interrupt_during_the_merge_stops_the_early_worker(
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 1)
     _interrupted_build_keeps(db, [SEEDS_DIR], "merge")
     assert started and started[0][1].poll() is not None
+
+
+def test_a_build_switches_threads_faster_and_then_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import reader.build
+
+    before = sys.getswitchinterval()
+    during = []
+    real_build = reader.build._build
+
+    def watched(*args: object) -> object:
+        during.append(sys.getswitchinterval())
+        return real_build(*args)
+
+    monkeypatch.setattr(reader.build, "_build", watched)
+    build_store([SEEDS_DIR], tmp_path / "papers.json")
+    assert during == [pytest.approx(reader.build.BUILD_SWITCH_S)]
+    assert sys.getswitchinterval() == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(reader.build.BuildError):
+        build_store([empty], tmp_path / "none.json")
+    assert sys.getswitchinterval() == before
