@@ -15,6 +15,7 @@ under paper positions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from reader import workers
+from reader.atomicfile import remove_stale_temps
 from reader.gcpause import paused_collector
 from reader.text import fold_for_search
 from reader.wordindex import TokenIndex, plain_ascii_words, word_pieces
@@ -241,6 +243,9 @@ class EarlyAbstractIndex:
             return saved if isinstance(saved, bool) else None
         finally:
             self.close()
+            # A worker stopped while saving (Ctrl+C, a crash) leaves its temp file behind.
+            with contextlib.suppress(OSError):
+                remove_stale_temps(path)
 
     def close(self) -> None:
         if self._spool is not None:

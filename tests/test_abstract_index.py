@@ -145,3 +145,25 @@ def test_a_failed_early_worker_leaves_the_index_to_this_process(
     monkeypatch.setattr(abstract_index.sys, "executable", "")
     assert abstract_index.EarlyAbstractIndex.start(cpus=2) is None
     assert abstract_index.EarlyAbstractIndex.start(cpus=1) is None
+
+
+_DIES_WHILE_SAVING = """
+import os, pickle, sys
+sys.path[:] = pickle.load(sys.stdin.buffer)
+from pathlib import Path
+from reader.atomicfile import temp_prefix
+for _ in range(5):  # spool descriptor, 'ready', placement, authors, (path, stamp, titles)
+    message = pickle.load(sys.stdin.buffer)
+path = Path(message[0])
+(path.parent / f"{temp_prefix(path)}{os.getpid()}-dead").write_bytes(b"half an index")
+os._exit(1)
+"""
+
+
+def test_a_worker_that_dies_while_saving_leaves_no_temp_file(
+    small_parallel: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", _DIES_WHILE_SAVING)
+    early = _early(TEXTS)
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, ["A"] * 400, _titles(400)) is None
+    assert list(tmp_path.iterdir()) == []
