@@ -46,9 +46,9 @@ def word_pieces(folded: str) -> list[str]:
     """The alphanumeric runs of already folded text: the tokens every index holds."""
     if folded.isascii():
         return folded.encode().translate(_ASCII_WORDS).decode().split()
-    # (surrogatepass: a lone surrogate read from a file passes through, and is no word)
     # Split at ASCII first (bytes.translate is C): most words of a folded abstract are plain,
-    # and only the others go through the (three times slower) Unicode regex.
+    # and only the others go through the (three times slower) Unicode regex.  (surrogatepass:
+    # a lone surrogate read from a file passes through, and is no word.)
     cut = folded.encode(errors="surrogatepass").translate(_ASCII_WORDS)
     words = cut.decode(errors="surrogatepass").split()
     plain = [word for word in words if word.isascii()]
@@ -171,7 +171,7 @@ class TokenIndex:
         dense = counts >= max(n // 32, 64)  # above this many papers a bitset is the smaller form
         sparse = kept & ~dense
         postings = array("I")
-        postings.frombytes(halves[:, 0][np.repeat(sparse, counts)].astype(np.uint32).tobytes())
+        postings.frombytes(halves[:, 0][np.repeat(sparse, counts)].tobytes())  # uint32 already
         offsets = array("Q", [0])
         offsets.frombytes(np.cumsum(np.where(sparse, counts, 0)[kept], dtype=np.uint64).tobytes())
         dense_ids = array("I")
