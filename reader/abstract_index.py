@@ -91,8 +91,7 @@ def build_abstract_index(
         if meanwhile is not None:
             meanwhile()
         first = _index_of(n, texts[:split])
-        answer = _worker_result(worker, n) if worker is not None else None
-        second = answer.get("ab") if answer is not None else None
+        second = _worker_result(worker, n) if worker is not None else None
     finally:
         if worker is not None:
             workers.stop(worker)
@@ -126,10 +125,10 @@ class EarlyAbstractIndex:
     """The abstract index, built by a worker while this process merges and writes the store.
 
     `start` early; `receive` every abstract a paper may end up with, before the merge (they
-    go through an unnamed temporary file, gone when both processes close it);
-    `place` the papers' abstracts in store order after it; `finish` gives the index (or
-    None: then build it here, as without this).  `close` stops the worker, also on an error
-    or Ctrl+C in between.
+    go through an unnamed temporary file, gone when both processes close it); `place` the
+    papers' abstracts in store order after it; `save` has the worker index them and the
+    authors and write the word-index file (or says it could not: then build it here, as
+    without this).  `close` stops the worker, also on an error or Ctrl+C in between.
     """
 
     def __init__(self, process: subprocess.Popen[bytes], spool: IO[bytes]) -> None:
@@ -172,10 +171,10 @@ class EarlyAbstractIndex:
             self.close()
             return
         self._number = number
-        # Into a temporary file, not the pipe: the worker would read 100 MB from the pipe only as fast
-        # as it unpickles, and this process would wait for it instead of merging.  (Not
-        # from a thread either: one writing in pipe-sized pieces waits for the GIL after
-        # every piece while the merge runs, and the worker got the texts 5 s late.)
+        # Into a temporary file, not the pipe: the worker would read 100 MB from a pipe only
+        # as fast as it unpickles, and this process would wait for it instead of merging.
+        # (Not from a thread either: one writing in pipe-sized pieces waits for the GIL
+        # after every piece while the merge runs, and the worker got the texts 5 s late.)
         try:
             pickle.dump(list(number), self._spool, pickle.HIGHEST_PROTOCOL)
             self._spool.flush()
@@ -232,6 +231,7 @@ class EarlyAbstractIndex:
             del title_index
             self._send_in_background((str(path), stamp, ti))
             del ti
+            assert self._sender is not None
             self._sender.join()  # it joined the ones before it
             if not self._sent:
                 return None
@@ -283,19 +283,13 @@ class EarlyAbstractIndex:
         self._sender.start()
 
 
-def _worker_result(process: subprocess.Popen[bytes], n: int) -> dict[str, TokenIndex] | None:
+def _worker_result(process: subprocess.Popen[bytes], n: int) -> TokenIndex | None:
     assert process.stdout is not None
     try:
-        answer = pickle.load(process.stdout)
-        return {
-            field: TokenIndex.from_regions(  # a worker of ours made them: no checks
-                n, {name: memoryview(buffer) for name, buffer in regions.items()}, check=False
-            )
-            for field, regions in answer.items()
-        }
-    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    except pickle.UnpicklingError:  # a worker that died mid-answer
+        regions = pickle.load(process.stdout)
+        buffers = {name: memoryview(buffer) for name, buffer in regions.items()}
+        return TokenIndex.from_regions(n, buffers, check=False)  # a worker of ours made them
+    except (OSError, EOFError, ValueError, KeyError, TypeError, pickle.UnpicklingError):
         return None
 
 
@@ -303,7 +297,9 @@ def worker_main() -> None:
     """A worker: (n, start, texts) from stdin, the index's regions to stdout."""
     results = workers.answer_pipe()
     n, start, texts = pickle.load(sys.stdin.buffer)
-    _answer(results, {"ab": _index_of(n, texts, start)})
+    regions = {name: bytes(buffer) for name, buffer in _index_of(n, texts, start).regions().items()}
+    pickle.dump(regions, results, pickle.HIGHEST_PROTOCOL)
+    results.flush()
 
 
 def early_worker_main() -> None:
@@ -387,12 +383,3 @@ class _TokenisedTexts:
         return TokenIndex.from_runs(
             n, vocab, self.flat, starts, ends, positions, drop=_SHORT_TOKENS
         )
-
-
-def _answer(results: IO[bytes], indexes: dict[str, TokenIndex]) -> None:
-    answer = {
-        field: {name: bytes(buffer) for name, buffer in index.regions().items()}
-        for field, index in indexes.items()
-    }
-    pickle.dump(answer, results, pickle.HIGHEST_PROTOCOL)
-    results.flush()
