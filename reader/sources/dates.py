@@ -10,6 +10,7 @@ newest full date.  ``ParseOptions.as_of`` overrides the inference.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -32,8 +33,11 @@ def month_number(name: str) -> int | None:
     return _MONTHS.get(name.strip().rstrip(".").casefold())
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def make_date(year: int, month: int, day: int) -> str | None:
-    """A valid calendar date as ``YYYY-MM-DD``, or None (`Feb 30`)."""
+    """A valid calendar date as ``YYYY-MM-DD``, or None (`Feb 30`).  Cached: a listing's
+    entries share a few hundred dates, and so then do their records (one string per date
+    instead of one per entry: 4.5 MB of the 100k build's records)."""
     try:
         return dt.date(year, month, day).isoformat()
     except ValueError:
