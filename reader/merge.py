@@ -57,8 +57,8 @@ class _UnionFind:
     title as it is: a 1-tuple each was 6 MB at 100k).
     """
 
-    def __init__(self, items: list[MergeItem]) -> None:
-        self.parent = list(range(len(items)))
+    def __init__(self, items: list[MergeItem], indexes: list[int]) -> None:
+        self.parent = indexes[:]  # 0..n-1
         self.ids: list[object] = [i.facts.arxiv_id or None for i in items]
         self.titles: list[str | tuple[str, ...]] = [i.norm_title for i in items]
 
@@ -157,8 +157,10 @@ def _clearly_different(a: MergeItem, b: MergeItem) -> bool:
     )
 
 
-def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]]:
-    uf = _UnionFind(items)
+def _cluster(
+    items: list[MergeItem], indexes: list[int], issues: list[ParseIssue]
+) -> list[list[int]]:
+    uf = _UnionFind(items, indexes)
     find = uf.find
     # Blocks by arXiv id, title and abstract ends: each dict maps a key to the first index
     # that has it, and its `shared` dict to the indexes of all that have it (in index order)
@@ -169,7 +171,7 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
     shared_id: dict[str, list[int]] = {}
     shared_title: dict[str, list[int]] = {}
     shared_words: dict[str, list[int]] = {}
-    for index, item in enumerate(items):
+    for index, item in zip(indexes, items, strict=True):
         arxiv_id = uf.ids[index]
         if arxiv_id:
             key = str(arxiv_id)
@@ -234,7 +236,7 @@ def _cluster(items: list[MergeItem], issues: list[ParseIssue]) -> list[list[int]
         uf.union(a, b, titles_agree=True)
     matches.clear()
     groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(items)):
+    for index in indexes:
         groups[find(index)].append(index)
     return [groups[root] for root in sorted(groups)]
 
@@ -332,9 +334,14 @@ def _merge(
     if release_records:
         records.clear()  # type: ignore[attr-defined]
     items.sort(key=attrgetter("sort_key"))
-    for rank, item in enumerate(items):  # the same order from here, without the key tuples
+    # Ranks replace the key tuples (the same order from here).  One list of the indexes'
+    # ints serves as the ranks, the union-find's and the blocks' (each making its own was
+    # 4 MB at 100k).
+    indexes = list(range(len(items)))
+    for rank, item in zip(indexes, items, strict=True):
         item.sort_key = rank  # type: ignore[union-attr]
-    clusters = _cluster(items, issues)  # type: ignore[arg-type]
+    clusters = _cluster(items, indexes, issues)  # type: ignore[arg-type]
+    del indexes
     merges = len(items) - len(clusters)
     reserved = set(known.values()) | {m.key for m in items if m.key}  # type: ignore[union-attr]
     stored = any(m.key or m.aliases for m in items)  # type: ignore[union-attr]
