@@ -39,12 +39,17 @@ def _normalise(text: str, latex: bool) -> str:
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
 
-#: What `Normalised.head` and `.tail` are guaranteed to hold when they are not the whole text.
+#: What `Normalised.head`, and the tail `closing` is taken from, are guaranteed to hold
+#: when they are not the whole text.
 HEAD_MIN_CHARS = 200
 HEAD_MIN_WORDS = 21
 TAIL_MIN_WORDS = 6
 _HEAD_RAW = 250
 _TAIL_RAW = 80
+#: Words of an abstract's ends that block it with others in the merge, taken from at most
+#: END_CHARS characters of the end.
+END_WORDS = 6
+END_CHARS = 300
 
 
 class Normalised:
@@ -53,16 +58,20 @@ class Normalised:
     Normalising never joins text across a space, so the two ends of a long abstract can be
     normalised on their own (a fifth of the work) and are exact: ``head`` is a word-aligned
     prefix of the whole with at least HEAD_MIN_CHARS characters and HEAD_MIN_WORDS words,
-    ``tail`` a word-aligned suffix with at least TAIL_MIN_WORDS words, or either is the
-    whole.  Most abstracts never need more (no near-duplicate), so ``whole`` waits until asked.
+    or the whole; its tail likewise a suffix with at least TAIL_MIN_WORDS words.  Most
+    abstracts never need more (no near-duplicate), so ``whole`` waits until asked.
+
+    Of the tail only ``closing`` is kept, the merge's blocking key: `>` and its last
+    END_WORDS words (made once per text, and the very string the merge's table holds).
     """
 
-    __slots__ = ("_whole", "head", "raw", "tail")
+    __slots__ = ("_whole", "closing", "head", "raw")
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
         self._whole: str | None = None
         latex = "\\" in raw or "$" in raw or "{" in raw
+        head = tail = ""
         if len(raw) > _HEAD_RAW + _TAIL_RAW + 200:
             cut = raw.find(" ", _HEAD_RAW)
             cut_tail = raw.rfind(" ", 0, len(raw) - _TAIL_RAW)
@@ -74,13 +83,16 @@ class Normalised:
                 else:
                     head, tail = _normalise(head, latex), _normalise(tail, latex)
                 if (
-                    len(head) >= HEAD_MIN_CHARS
-                    and head.count(" ") >= HEAD_MIN_WORDS - 1
-                    and tail.count(" ") >= TAIL_MIN_WORDS - 1
+                    len(head) < HEAD_MIN_CHARS
+                    or head.count(" ") < HEAD_MIN_WORDS - 1
+                    or tail.count(" ") < TAIL_MIN_WORDS - 1
                 ):
-                    self.head, self.tail = head, tail
-                    return
-        self.head = self.tail = self._whole = _normalise(raw, latex)
+                    head = ""  # the ends cannot stand for the whole: normalise it all
+        if not head:
+            head = tail = self._whole = _normalise(raw, latex)
+        self.head = head
+        last = tail[-END_CHARS:].rsplit(maxsplit=END_WORDS)[-END_WORDS:]
+        self.closing = ">" + " ".join(last)
 
     @property
     def whole(self) -> str:

@@ -25,18 +25,25 @@ from operator import attrgetter
 from rapidfuzz import fuzz
 
 from reader.facts import MergeItem, item_from_paper, item_from_record, paper_draft
-from reader.identities import HEAD_MIN_CHARS, HEAD_MIN_WORDS, TAIL_MIN_WORDS, Normalised, new_key
+from reader.identities import (
+    END_CHARS,
+    END_WORDS,
+    HEAD_MIN_CHARS,
+    HEAD_MIN_WORDS,
+    TAIL_MIN_WORDS,
+    Normalised,
+    new_key,
+)
 from reader.models import Paper, ParseIssue, Record
 
 #: Abstract openings/closings shared by more items than this are re-blocked more finely.
 MAX_BLOCK = 200
-OPENING_WORDS = 6
 PREFIX_CHARS = 200
 #: A truncated copy shares at least this many leading characters with the full abstract.
 TRUNCATED_SHARE = 80
 # Blocking and the first tests of a pair read only the exact ends of each abstract.
 assert TRUNCATED_SHARE <= PREFIX_CHARS <= HEAD_MIN_CHARS
-assert min(HEAD_MIN_WORDS, TAIL_MIN_WORDS) >= OPENING_WORDS
+assert min(HEAD_MIN_WORDS, TAIL_MIN_WORDS) >= END_WORDS
 
 
 @dataclass(frozen=True)
@@ -180,13 +187,12 @@ def _cluster(
         if (key := item.norm_title) and (first := by_title.setdefault(key, index)) != index:
             _share(shared_title, key, first, index)
         for form in item.forms:
-            head = form.head[:300].split(maxsplit=OPENING_WORDS)[:OPENING_WORDS]
-            if len(head) == OPENING_WORDS:
+            head = form.head[:END_CHARS].split(maxsplit=END_WORDS)[:END_WORDS]
+            if len(head) == END_WORDS:
                 key = "<" + " ".join(head)
                 if (first := by_words.setdefault(key, index)) != index:
                     _share(shared_words, key, first, index)
-                tail = form.tail[-300:].rsplit(maxsplit=OPENING_WORDS)[-OPENING_WORDS:]
-                key = ">" + " ".join(tail)
+                key = form.closing
                 if (first := by_words.setdefault(key, index)) != index:
                     _share(shared_words, key, first, index)
     del by_id, by_title, by_words
