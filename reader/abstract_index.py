@@ -210,11 +210,11 @@ class EarlyAbstractIndex:
         path: Path,
         stamp: str,
         abstracts: Sequence[str],
-        authors: Sequence[str],
+        authors: Sequence[Sequence[str]],
         titles: Callable[[], TokenIndex],
     ) -> bool | None:
         """Have the worker index ABSTRACTS (the same as `place` was given, if it was called)
-        and AUTHORS (each paper's authors joined by ", ", folded there), and save both with
+        and AUTHORS (each paper's names; joined by ", " and folded there), and save both with
         the title index that TITLES builds here meanwhile to PATH, for store version STAMP.
 
         True once saved; False if the file could not be written (a cache: the app builds
@@ -326,9 +326,8 @@ def early_worker_main() -> None:
         indexes = {"ab": tokenised.index(n, chosen, extra)}
         del tokenised
         authors = pickle.load(sys.stdin.buffer)
-        indexes["au"] = TokenIndex.build(
-            n, enumerate(map(word_pieces, map(fold_for_search, authors)))
-        )
+        folded = (fold_for_search(", ".join(names)) for names in authors)
+        indexes["au"] = TokenIndex.build(n, enumerate(map(word_pieces, folded)))
         del authors
         path, stamp, ti = pickle.load(sys.stdin.buffer)
         indexes["ti"] = TokenIndex.from_regions(n, {k: memoryview(v) for k, v in ti.items()})

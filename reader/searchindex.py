@@ -196,7 +196,7 @@ class SearchIndex:
                 return TokenIndex.build(len(in_order), enumerate(map(word_pieces, folded)))
 
             abstracts = [paper.abstract for paper in in_order]
-            authors = [", ".join(paper.authors) for paper in in_order]
+            authors = [paper.authors for paper in in_order]  # joined there: 10 MB less here
             if early.save(words_file, stamp, abstracts, authors, titles) is not None:
                 return
         index = cls(papers, words_file=words_file, store_stamp=stamp)

@@ -79,7 +79,7 @@ def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None, tmp_p
     papers += [drafts[3], "ghostword final"]
     n = len(papers)
     # The worker also indexes the authors (as stored, folded there) and saves all three.
-    authors = [f'Ana M\\"uller, Bo Chen {i % 40}' for i in range(n)]
+    authors = [('Ana M\\"uller', f"Bo Chen {i % 40}") for i in range(n)]
     ran = []
 
     def titles() -> TokenIndex:
@@ -92,7 +92,8 @@ def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None, tmp_p
     saved = load_word_indexes(tmp_path / "x.words", "v1", n)
     assert saved is not None
     abstracts_here = TokenIndex.build(n, enumerate(map(abstract_tokens, papers)))
-    authors_here = TokenIndex.build(n, enumerate(word_pieces(fold_for_search(a)) for a in authors))
+    folded = [fold_for_search(", ".join(names)) for names in authors]
+    authors_here = TokenIndex.build(n, enumerate(map(word_pieces, folded)))
     assert _bytes(saved["ab"]) == _bytes(abstracts_here) and _same(saved["ab"], abstracts_here)
     assert _bytes(saved["au"]) == _bytes(authors_here) and _bytes(saved["ti"]) == _bytes(titles())
     assert "zebrafish" in saved["ab"].tokens() and "revised" not in saved["ab"].tokens()
@@ -113,7 +114,7 @@ def test_papers_placed_before_saving_give_the_same_index(
     papers = [*TEXTS[100:], *TEXTS[:100]]
     early = _early(TEXTS)
     early.place(papers)  # the worker files them while the store is written
-    assert early.save(tmp_path / "x.words", "v1", papers, ["A"] * 400, _titles(400)) is True
+    assert early.save(tmp_path / "x.words", "v1", papers, [("A",)] * 400, _titles(400)) is True
     saved = load_word_indexes(tmp_path / "x.words", "v1", len(papers))
     serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, papers)))
     assert saved is not None and _same(saved["ab"], serial)
@@ -122,7 +123,7 @@ def test_papers_placed_before_saving_give_the_same_index(
 def test_a_file_the_worker_cannot_write_is_reported(small_parallel: None, tmp_path: Path) -> None:
     early = _early(TEXTS)
     nowhere = tmp_path / "no" / "such" / "dir" / "x.words"
-    assert early.save(nowhere, "v1", TEXTS, ["A"] * 400, _titles(400)) is False
+    assert early.save(nowhere, "v1", TEXTS, [("A",)] * 400, _titles(400)) is False
     assert not nowhere.parent.exists()
 
 
@@ -132,7 +133,7 @@ def test_an_early_worker_is_not_kept_for_few_abstracts(
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 10_000)
     early = _early(TEXTS)
     assert early._process is None
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, ["A"] * 400, _titles(400)) is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, [("A",)] * 400, _titles(400)) is None
 
 
 def test_a_failed_early_worker_leaves_the_index_to_this_process(
@@ -140,7 +141,7 @@ def test_a_failed_early_worker_leaves_the_index_to_this_process(
 ) -> None:
     monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", "import sys; sys.exit(3)")
     early = _early(TEXTS)
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, ["A"] * 400, _titles(400)) is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, [("A",)] * 400, _titles(400)) is None
     assert not (tmp_path / "x.words").exists()
     monkeypatch.setattr(abstract_index.sys, "executable", "")
     assert abstract_index.EarlyAbstractIndex.start(cpus=2) is None
@@ -165,5 +166,5 @@ def test_a_worker_that_dies_while_saving_leaves_no_temp_file(
 ) -> None:
     monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", _DIES_WHILE_SAVING)
     early = _early(TEXTS)
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, ["A"] * 400, _titles(400)) is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, [("A",)] * 400, _titles(400)) is None
     assert list(tmp_path.iterdir()) == []
