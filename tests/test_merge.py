@@ -66,6 +66,18 @@ def test_order_independent_on_seeds() -> None:
         assert _dicts(merge_records(shuffled).papers) == expected
 
 
+def test_released_records_merge_the_same() -> None:
+    """The build hands its records over (release_records): the same papers, the list emptied,
+    and a record repeating an earlier one's title and abstract left holding that copy."""
+    expected = _dicts(merge_records(_seed_records() + _seed_records()).papers)
+    first, again = _seed_records(), _seed_records()  # equal texts, distinct strings
+    owned = first + again
+    assert _dicts(merge_records(owned, release_records=True).papers) == expected
+    assert owned == []
+    repeats = [(a, b) for a, b in zip(first, again, strict=True) if a.abstract and a.title]
+    assert repeats and all(b.abstract is a.abstract and b.title is a.title for a, b in repeats)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.permutations(list(range(38))))
 def test_order_independent_any_permutation(order: list[int]) -> None:
