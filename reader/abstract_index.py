@@ -24,7 +24,7 @@ import tempfile
 import threading
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import count
 from pathlib import Path
 from typing import IO
@@ -33,7 +33,7 @@ from reader import workers
 from reader.atomicfile import remove_stale_temps
 from reader.gcpause import paused_collector
 from reader.text import fold_for_search
-from reader.wordindex import TokenIndex, plain_ascii_words, word_pieces
+from reader.wordindex import TokenIndex, TokenRuns, plain_ascii_words, word_pieces
 from reader.wordindex_file import save_word_indexes
 
 __all__ = ["EarlyAbstractIndex", "abstract_tokens", "build_abstract_index", "is_plain"]
@@ -126,9 +126,9 @@ class EarlyAbstractIndex:
 
     `start` early; `receive` every abstract a paper may end up with, before the merge (they
     go through an unnamed temporary file, gone when both processes close it); `place` the
-    papers' abstracts in store order after it; `save` has the worker index them and the
-    authors and write the word-index file (or says it could not: then build it here, as
-    without this).  `close` stops the worker, also on an error or Ctrl+C in between.
+    papers' abstracts in store order after it; `save` has the worker index them, sort the
+    other fields' tokens and write the word-index file (or says it could not: then build
+    it here, as without this).  `close` stops the worker, also on an error or Ctrl+C in between.
     """
 
     def __init__(self, process: subprocess.Popen[bytes], spool: IO[bytes]) -> None:
@@ -210,27 +210,23 @@ class EarlyAbstractIndex:
         path: Path,
         stamp: str,
         abstracts: Sequence[str],
-        authors: Sequence[Sequence[str]],
-        titles: Callable[[], TokenIndex],
+        other_fields: Callable[[], Mapping[str, TokenRuns]],
     ) -> bool | None:
         """Have the worker index ABSTRACTS (the same as `place` was given, if it was called)
-        and AUTHORS (each paper's names; joined by ", " and folded there), and save both with
-        the title index that TITLES builds here meanwhile to PATH, for store version STAMP.
+        and save them to PATH, for store version STAMP, with the other fields' indexes made
+        from the `TokenRuns` that OTHER_FIELDS gives (``"ti"``, ``"au"``; computed here while
+        the worker files the abstracts).
 
         True once saved; False if the file could not be written (a cache: the app builds
         it again); None if the worker is gone (build and save them here instead).  The
-        indexes never come back to this process: at 100k they are 45 MB it need not hold.
+        indexes never come back to this process, and it never sorts postings: at 100k that
+        is 45 MB of indexes and 40 MB of numpy arrays and numpy itself it need not hold.
         """
         self.place(abstracts)
         if self._process is None:
             return None
         try:
-            self._send_in_background(list(authors))
-            title_index = titles()
-            ti = {name: bytes(buffer) for name, buffer in title_index.regions().items()}
-            del title_index
-            self._send_in_background((str(path), stamp, ti))
-            del ti
+            self._send_in_background((str(path), stamp, dict(other_fields())))
             assert self._sender is not None
             self._sender.join()  # it joined the ones before it
             if not self._sent:
@@ -304,8 +300,8 @@ def worker_main() -> None:
 
 def early_worker_main() -> None:
     """An `EarlyAbstractIndex` worker: the spool's descriptor, "texts ready", (n, chosen,
-    extra), the authors, (path, stamp, title index); it saves the word indexes to path and
-    answers whether it could.
+    extra), (path, stamp, the other fields' token runs); it saves the word indexes to path
+    and answers whether it could.
 
     The texts are tokenised at once, each to an array of token ids; when the papers'
     positions arrive (and the abstracts it had not seen), the postings are filed in
@@ -325,12 +321,10 @@ def early_worker_main() -> None:
     with paused_collector():
         indexes = {"ab": tokenised.index(n, chosen, extra)}
         del tokenised
-        authors = pickle.load(sys.stdin.buffer)
-        folded = (fold_for_search(", ".join(names)) for names in authors)
-        indexes["au"] = TokenIndex.build(n, enumerate(map(word_pieces, folded)))
-        del authors
-        path, stamp, ti = pickle.load(sys.stdin.buffer)
-        indexes["ti"] = TokenIndex.from_regions(n, {k: memoryview(v) for k, v in ti.items()})
+        path, stamp, other_fields = pickle.load(sys.stdin.buffer)
+        for field, runs in other_fields.items():
+            indexes[field] = TokenIndex.from_token_runs(n, runs)
+        del other_fields
     try:
         save_word_indexes(Path(path), stamp, n, indexes)
     except OSError:

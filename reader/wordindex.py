@@ -23,13 +23,20 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence, Set
 from itertools import accumulate, compress, count, repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from reader.gcpause import paused_collector
 
-__all__ = ["TokenIndex", "bits_from_flags", "bits_from_positions", "positions", "word_pieces"]
+__all__ = [
+    "TokenIndex",
+    "TokenRuns",
+    "bits_from_flags",
+    "bits_from_positions",
+    "positions",
+    "word_pieces",
+]
 
 # ASCII text -> lower-case alphanumerics separated by spaces (bytes >= 128 left alone).
 _ASCII_WORDS = bytes(
@@ -84,6 +91,31 @@ def positions(bits: int) -> list[int]:
     return list(compress(range(len(digits)), digits))
 
 
+class TokenRuns(NamedTuple):
+    """Papers' tokens as numbers: paper ``at[i]`` holds ``vocab[ids[bounds[i]:bounds[i + 1]]]``.
+
+    The Python half of building an index (numpy does the rest, `TokenIndex.from_token_runs`),
+    small enough to hand to another process: a few bytes per token, not per posting."""
+
+    vocab: list[str]
+    ids: array
+    bounds: array
+    at: array
+
+    @classmethod
+    def of(cls, token_sets: Iterable[tuple[int, Iterable[str]]]) -> TokenRuns:
+        """The runs of (position, tokens) pairs."""
+        numbered: defaultdict[str, int] = defaultdict(count().__next__)
+        number = numbered.__getitem__
+        ids, at, bounds = array("I"), array("I"), array("Q", [0])
+        with paused_collector():  # a token list per paper, no cycles
+            for pos, tokens in token_sets:
+                ids.extend(map(number, tokens))
+                at.append(pos)
+                bounds.append(len(ids))
+        return cls(list(numbered), ids, bounds, at)
+
+
 class TokenIndex:
     """One field's vocabulary and, for every token, the papers (positions) that hold it.
 
@@ -123,15 +155,15 @@ class TokenIndex:
         drop: Set[str] = frozenset(),
     ) -> TokenIndex:
         """The index of N papers from (position, tokens) pairs; tokens in DROP left out."""
-        numbered: defaultdict[str, int] = defaultdict(count().__next__)
-        number = numbered.__getitem__
-        ids, at, bounds = array("I"), array("I"), array("Q", [0])
-        with paused_collector():  # a token list per paper, no cycles
-            for pos, tokens in token_sets:
-                ids.extend(map(number, tokens))
-                at.append(pos)
-                bounds.append(len(ids))
-        return cls.from_runs(n, list(numbered), ids, bounds[:-1], bounds[1:], at, drop=drop)
+        return cls.from_token_runs(n, TokenRuns.of(token_sets), drop=drop)
+
+    @classmethod
+    def from_token_runs(
+        cls, n: int, runs: TokenRuns, *, drop: Set[str] = frozenset()
+    ) -> TokenIndex:
+        """The index of N papers from `TokenRuns`; tokens in DROP left out."""
+        bounds = runs.bounds
+        return cls.from_runs(n, runs.vocab, runs.ids, bounds[:-1], bounds[1:], runs.at, drop=drop)
 
     @classmethod
     def from_runs(

@@ -11,7 +11,7 @@ import pytest
 from reader import abstract_index
 from reader.abstract_index import abstract_tokens, build_abstract_index
 from reader.text import fold_for_search
-from reader.wordindex import TokenIndex, word_pieces
+from reader.wordindex import TokenIndex, TokenRuns, word_pieces
 from reader.wordindex_file import load_word_indexes
 
 TEXTS = [
@@ -78,24 +78,29 @@ def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None, tmp_p
     papers = [*TEXTS[:350], TEXTS[7], "an abstract the worker never saw: zebrafish", ""]
     papers += [drafts[3], "ghostword final"]
     n = len(papers)
-    # The worker also indexes the authors (as stored, folded there) and saves all three.
-    authors = [('Ana M\\"uller', f"Bo Chen {i % 40}") for i in range(n)]
+    # The other fields come as token runs counted here; the worker sorts them and saves all.
+    authors = [fold_for_search(f'Ana M\\"uller, Bo Chen {i % 40}') for i in range(n)]
+    titles = [[f"title{i % 7}", "common"] for i in range(n)]
     ran = []
 
-    def titles() -> TokenIndex:
+    def other_fields() -> dict[str, TokenRuns]:
         ran.append(1)
-        return TokenIndex.build(n, enumerate([f"title {i}"] for i in range(n)))
+        return {
+            "ti": TokenRuns.of(enumerate(titles)),
+            "au": TokenRuns.of(enumerate(map(word_pieces, authors))),
+        }
 
     early = _early(seen)
-    assert early.save(tmp_path / "x.words", "v1", papers, authors, titles) is True
+    assert early.save(tmp_path / "x.words", "v1", papers, other_fields) is True
     assert ran == [1] and early._process is None  # finished workers are gone
     saved = load_word_indexes(tmp_path / "x.words", "v1", n)
     assert saved is not None
     abstracts_here = TokenIndex.build(n, enumerate(map(abstract_tokens, papers)))
-    folded = [fold_for_search(", ".join(names)) for names in authors]
-    authors_here = TokenIndex.build(n, enumerate(map(word_pieces, folded)))
+    authors_here = TokenIndex.build(n, enumerate(map(word_pieces, authors)))
+    titles_here = TokenIndex.build(n, enumerate(titles))
     assert _bytes(saved["ab"]) == _bytes(abstracts_here) and _same(saved["ab"], abstracts_here)
-    assert _bytes(saved["au"]) == _bytes(authors_here) and _bytes(saved["ti"]) == _bytes(titles())
+    assert _bytes(saved["au"]) == _bytes(authors_here)
+    assert _bytes(saved["ti"]) == _bytes(titles_here)
     assert "zebrafish" in saved["ab"].tokens() and "revised" not in saved["ab"].tokens()
     assert "muller" in saved["au"].tokens()
 
@@ -104,8 +109,8 @@ def _bytes(index: TokenIndex) -> dict[str, bytes]:
     return {name: bytes(buffer) for name, buffer in index.regions().items()}
 
 
-def _titles(n: int) -> Callable[[], TokenIndex]:
-    return lambda: TokenIndex.build(n, enumerate([["t"]] * n))
+def _fields(n: int) -> Callable[[], dict[str, TokenRuns]]:
+    return lambda: {field: TokenRuns.of(enumerate([["t"]] * n)) for field in ("ti", "au")}
 
 
 def test_papers_placed_before_saving_give_the_same_index(
@@ -114,7 +119,7 @@ def test_papers_placed_before_saving_give_the_same_index(
     papers = [*TEXTS[100:], *TEXTS[:100]]
     early = _early(TEXTS)
     early.place(papers)  # the worker files them while the store is written
-    assert early.save(tmp_path / "x.words", "v1", papers, [("A",)] * 400, _titles(400)) is True
+    assert early.save(tmp_path / "x.words", "v1", papers, _fields(400)) is True
     saved = load_word_indexes(tmp_path / "x.words", "v1", len(papers))
     serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, papers)))
     assert saved is not None and _same(saved["ab"], serial)
@@ -123,7 +128,7 @@ def test_papers_placed_before_saving_give_the_same_index(
 def test_a_file_the_worker_cannot_write_is_reported(small_parallel: None, tmp_path: Path) -> None:
     early = _early(TEXTS)
     nowhere = tmp_path / "no" / "such" / "dir" / "x.words"
-    assert early.save(nowhere, "v1", TEXTS, [("A",)] * 400, _titles(400)) is False
+    assert early.save(nowhere, "v1", TEXTS, _fields(400)) is False
     assert not nowhere.parent.exists()
 
 
@@ -133,7 +138,7 @@ def test_an_early_worker_is_not_kept_for_few_abstracts(
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 10_000)
     early = _early(TEXTS)
     assert early._process is None
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, [("A",)] * 400, _titles(400)) is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, _fields(400)) is None
 
 
 def test_a_failed_early_worker_leaves_the_index_to_this_process(
@@ -141,7 +146,7 @@ def test_a_failed_early_worker_leaves_the_index_to_this_process(
 ) -> None:
     monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", "import sys; sys.exit(3)")
     early = _early(TEXTS)
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, [("A",)] * 400, _titles(400)) is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, _fields(400)) is None
     assert not (tmp_path / "x.words").exists()
     monkeypatch.setattr(abstract_index.sys, "executable", "")
     assert abstract_index.EarlyAbstractIndex.start(cpus=2) is None
@@ -153,7 +158,7 @@ import os, pickle, sys
 sys.path[:] = pickle.load(sys.stdin.buffer)
 from pathlib import Path
 from reader.atomicfile import temp_prefix
-for _ in range(5):  # spool descriptor, 'ready', placement, authors, (path, stamp, titles)
+for _ in range(4):  # spool descriptor, 'ready', placement, (path, stamp, token runs)
     message = pickle.load(sys.stdin.buffer)
 path = Path(message[0])
 (path.parent / f"{temp_prefix(path)}{os.getpid()}-dead").write_bytes(b"half an index")
@@ -166,5 +171,5 @@ def test_a_worker_that_dies_while_saving_leaves_no_temp_file(
 ) -> None:
     monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", _DIES_WHILE_SAVING)
     early = _early(TEXTS)
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, [("A",)] * 400, _titles(400)) is None
+    assert early.save(tmp_path / "x.words", "v1", TEXTS, _fields(400)) is None
     assert list(tmp_path.iterdir()) == []
