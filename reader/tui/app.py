@@ -190,13 +190,20 @@ class ReaderApp(App[int]):
             for batch in batches:
                 papers.extend(batch)
                 message = self.Batch(papers, len(papers), max(total, len(papers)))
-                if not self._first_batch.is_set():
+                first = not self._first_batch.is_set()
+                if first:
                     self._early_batch = message
                     self._first_batch.set()
                 self.post_message(message)
                 # A CPU-bound thread slows the event loop badly (GIL convoy): read the rest
                 # only once the first rows are on screen.
                 self._screen_drawn.wait(timeout=GIL_WAIT)
+                if first:
+                    # The first key typed in the search box needs the query code (~60
+                    # modules).  Imported by the event loop while this thread reads, every
+                    # file it opens hands the GIL over: the screen froze for 1.8 s (tmux,
+                    # 100k).  Here it takes its 35 ms.
+                    import reader.query  # noqa: F401
         except (
             Exception
         ) as exc:  # StoreError, BuildError, StateError, OSError: say it, keep running
