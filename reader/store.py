@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -301,7 +301,13 @@ class _NotFramed(Exception):
 
 
 def _framed_batches(
-    path: Path, handle: Any, *, first: int, size: int, shelf: AbstractShelf | None = None
+    path: Path,
+    handle: Any,
+    *,
+    first: int,
+    size: int,
+    shelf: AbstractShelf | None = None,
+    give_way: Callable[[], object] | None = None,
 ) -> Iterator[Any]:
     """Yield the meta dict, then lists of Papers (`first` of them, then `size` at a time).
 
@@ -339,6 +345,8 @@ def _framed_batches(
             decoder.paper(str(expected), doc, place(offset + len(prefix), end - len(prefix)))
         )
         offset += len(line)
+        if give_way is not None and not expected % 512:
+            give_way()
         if len(batch) >= limit:
             yield batch
             batch, limit = [], size
@@ -353,7 +361,12 @@ def _framed_batches(
 
 
 def load_in_batches(
-    path: Path, *, first: int = 500, size: int = 20_000, abstracts_on_disk: bool = True
+    path: Path,
+    *,
+    first: int = 500,
+    size: int = 20_000,
+    abstracts_on_disk: bool = True,
+    give_way: Callable[[], object] | None = None,
 ) -> Iterator[Any]:
     """Open the store a piece at a time, for a first paint before the whole store is read.
 
@@ -363,13 +376,16 @@ def load_in_batches(
     ``abstracts_on_disk`` (the app's way) they are `StoredPaper`s whose abstracts stay in
     the file until read: 135 MB less at 100k papers.  A file not in write_store's layout
     comes as one list of plain Papers.  Raises StoreError like `Store.open`, also when the
-    file turns out damaged after some papers were handed out.
+    file turns out damaged after some papers were handed out.  GIVE_WAY is called every
+    few hundred papers (a reader on another thread can pause there).
     """
     path = Path(path)
     try:
         with paused_collector(), _open_for_read(path) as handle:
             shelf = AbstractShelf(path, os.dup(handle.fileno())) if abstracts_on_disk else None
-            batches = _framed_batches(path, handle, first=first, size=size, shelf=shelf)
+            batches = _framed_batches(
+                path, handle, first=first, size=size, shelf=shelf, give_way=give_way
+            )
             stamp = {"file_stamp": file_stamp(handle.fileno())}
             try:
                 yield {**next(batches), **stamp}

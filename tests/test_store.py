@@ -330,6 +330,10 @@ def test_load_in_batches_yields_meta_then_every_paper_in_order(tmp_path: Path) -
     assert meta["paper_count"] == 1234
     assert [len(b) for b in batches] == [10, 500, 500, 224]
     assert [p for b in batches for p in b] == Store.open(path).papers
+    # A reader on another thread is offered a pause every few hundred papers, mid-batch too.
+    read_when_asked = []
+    chunks = load_in_batches(path, first=10, size=5000, give_way=lambda: read_when_asked.append(1))
+    assert sum(map(len, list(chunks)[1:])) == 1234 and len(read_when_asked) == 1234 // 512
 
 
 def test_load_in_batches_reports_a_damaged_file(tmp_path: Path) -> None:

@@ -14,13 +14,14 @@ import gc
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -36,6 +37,7 @@ from reader.tui.session import Session
 
 POLL_SECONDS = 1.0
 GIL_WAIT = 3.0  # s the loader waits for a paint before going on regardless
+TYPING_PAUSE_S = 0.3  # the loader reads on once no key came for this long
 FIRST_BATCH_WAIT = 0.5  # s the first frame may wait for the first rows of an existing store
 LOADING_SWITCH_S = 0.001  # GIL switch interval while the loader thread works (see _load)
 
@@ -106,6 +108,7 @@ class ReaderApp(App[int]):
         self._screen_drawn = threading.Event()
         self._all_drawn = threading.Event()
         self._first_batch = threading.Event()
+        self._last_key_at = 0.0  # time.monotonic() of the last key (see _give_way_to_keys)
         self._early_batch: ReaderApp.Batch | None = None
         self._shown_early: ReaderApp.Batch | None = None
 
@@ -184,7 +187,7 @@ class ReaderApp(App[int]):
                     ),
                 )
             self.session.load()
-            batches = load_in_batches(self.db_path)
+            batches = load_in_batches(self.db_path, give_way=self._give_way_to_keys)
             meta = next(batches)
             total = int(meta.get("paper_count") or 0)
             for batch in batches:
@@ -229,6 +232,21 @@ class ReaderApp(App[int]):
         # Millions of long-lived objects now (papers, indexes): keep them out of the
         # collector's full passes, which otherwise stall a keystroke every few seconds.
         gc.freeze()
+
+    def _give_way_to_keys(self) -> None:
+        """In the loader thread: pause while the user is typing.
+
+        The event loop needs the GIL back after every wait, many times per key; with this
+        thread reading the store, each time costs a switch interval, and keys typed while a
+        100k store loaded took 0.5-1 s to show.  Reading pauses instead (a key press
+        extends it), so the store is in a little later only for someone who types."""
+        while time.monotonic() - self._last_key_at < TYPING_PAUSE_S:
+            time.sleep(0.01)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key_at = time.monotonic()
+        await super().on_event(event)
 
     @on(Progress)
     @on(Batch)

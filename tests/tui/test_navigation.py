@@ -212,3 +212,34 @@ def test_an_unreadable_store_is_reported_and_the_app_keeps_running(tmp_path, sta
         assert app.is_running
 
     drive(app, scenario)
+
+
+def test_the_store_loader_pauses_while_keys_come_in(tmp_path, state_store) -> None:
+    """Keys typed while a big store loads show at once: the loader gives way meanwhile."""
+    import threading
+    import time
+
+    from reader.tui import app as app_module
+    from reader.tui.app import make_app
+    from tests.tui.conftest import SEEDS
+
+    app = make_app(tmp_path / "papers.json", state_store, seeds=[SEEDS])
+    took: list[float] = []
+
+    def loader_step() -> None:
+        started = time.monotonic()
+        app._give_way_to_keys()  # what the loader thread calls every few hundred papers
+        took.append(time.monotonic() - started)
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.pause(app_module.TYPING_PAUSE_S)
+        loader_step()  # no key for a while: no pause
+        await press(pilot, "j")
+        thread = threading.Thread(target=loader_step)
+        thread.start()
+        while thread.is_alive():
+            await pilot.pause(0.02)
+
+    drive(app, scenario)
+    assert took[0] < 0.05
+    assert 0.1 <= took[1] < app_module.TYPING_PAUSE_S + 1.0
