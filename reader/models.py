@@ -7,7 +7,7 @@ them needs Textual.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,3 +217,11 @@ class PaperState:
 
 
 EMPTY_STATE = PaperState()
+
+
+def newest_first_order(papers: Sequence[Paper]) -> list[int]:
+    """Indices of PAPERS by date, newest first, undated last; ties keep their order.
+
+    The list's default order and the search index's positions."""
+    dates = [paper.date or "" for paper in papers]
+    return sorted(range(len(papers)), key=dates.__getitem__, reverse=True)

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
 from reader.abstract_index import EarlyAbstractIndex, build_abstract_index, is_plain
-from reader.models import EMPTY_STATE, Paper, PaperState
+from reader.models import EMPTY_STATE, Paper, PaperState, newest_first_order
 from reader.text import fold_for_search
 from reader.wordindex import (
     TokenIndex,
@@ -82,7 +82,7 @@ class SearchIndex:
         if self._words_file is None or not self._words_file.exists():
             self._saved_checked.set()
         n = self._n = len(self.papers)
-        self._index_of: list[int] = _newest_first(self.papers)
+        self._index_of: list[int] = newest_first_order(self.papers)
         dates = [p.date or "" for p in self.papers]
         self._pp: list[Paper] = list(map(self.papers.__getitem__, self._index_of))
         self._in_store_order = self._index_of == list(range(n))
@@ -190,7 +190,7 @@ class SearchIndex:
             stamp = file_stamp(handle.fileno())
         words_file = word_index_path(db_path)
         if early is not None:
-            in_order = [papers[i] for i in _newest_first(papers)]
+            in_order = [papers[i] for i in newest_first_order(papers)]
 
             def titles_and_authors() -> dict[str, TokenRuns]:
                 titles = (fold_for_search(paper.title) for paper in in_order)
@@ -531,9 +531,3 @@ def _passing(term: Term, at: list[int], states: list[PaperState]) -> Iterable[in
 def _typo_cutoff(piece: str) -> float:
     """fuzz.ratio a word must reach to count as a typo of ``piece`` (about one per 6 letters)."""
     return 85.0 if len(piece) < 8 else 80.0
-
-
-def _newest_first(papers: Sequence[Paper]) -> list[int]:
-    """Search positions: indices of PAPERS by date, newest first, undated last (stable)."""
-    dates = [paper.date or "" for paper in papers]
-    return sorted(range(len(papers)), key=dates.__getitem__, reverse=True)

@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
-from reader.models import Paper
+from reader.models import Paper, newest_first_order
 from reader.paths import bundled_styles_dir
 from reader.state import StateChange, StateError, StateStore
 from reader.tui.editor import edit_in_editor
@@ -40,11 +40,6 @@ GIL_WAIT = 3.0  # s the loader waits for a paint before going on regardless
 TYPING_PAUSE_S = 0.3  # the loader reads on once no key came for this long
 FIRST_BATCH_WAIT = 0.5  # s the first frame may wait for the first rows of an existing store
 LOADING_SWITCH_S = 0.001  # GIL switch interval while the loader thread works (see _load)
-
-
-def newest_first(papers: Sequence[Paper]) -> list[int]:
-    """Paper indices by date, newest first (the list before the search index exists)."""
-    return sorted(range(len(papers)), key=lambda i: papers[i].date or "", reverse=True)
 
 
 def browser_available() -> bool:
@@ -215,7 +210,7 @@ class ReaderApp(App[int]):
         finally:
             self._first_batch.set()  # an empty or unreadable store: the screen waits no more
         categories = sorted({p.category for p in papers if p.category})
-        self.post_message(self.Loaded(papers, newest_first(papers), categories))
+        self.post_message(self.Loaded(papers, newest_first_order(papers), categories))
         self._all_drawn.wait(timeout=GIL_WAIT)  # the whole list on screen before indexing
         from reader.query import SearchIndex
         from reader.wordindex_file import word_index_path
