@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from reader.sources import ParseOptions, iter_listing_files, parse_listing
 
 if TYPE_CHECKING:
     from reader.abstract_index import EarlyAbstractIndex
+    from reader.textspool import TextSpool
 
 #: progress(stage, done, total): stage is "parse", "merge" or "write".
 ProgressCallback = Callable[[str, int, int], None]
@@ -391,18 +391,25 @@ def build_store(
     from reader.gcpause import paused_collector
 
     started = time.perf_counter()
-    early = _early_abstract_index(paths)
+    spool = _abstract_spool(paths)
+    early = None
+    if spool is not None:
+        from reader.abstract_index import EarlyAbstractIndex
+
+        early = EarlyAbstractIndex.start(spool)
     # Records, papers and indexes hold no reference cycles: with the collector on, its full
     # passes over the whole heap cost a 100k build about 1 s of CPU (12.1-12.4 s vs 10.6-12.2).
     usual_switch = sys.getswitchinterval()
     sys.setswitchinterval(BUILD_SWITCH_S)
     try:
         with paused_collector():
-            return _build(paths, db_path, as_of, replace, progress, records, started, early)
+            return _build(paths, db_path, as_of, replace, progress, records, started, spool, early)
     finally:
         sys.setswitchinterval(usual_switch)
         if early is not None:
             early.close()
+        if spool is not None:
+            spool.close()
 
 
 #: GIL switch interval during a build.  The threads that feed the workers (parse jobs and
@@ -413,13 +420,14 @@ def build_store(
 BUILD_SWITCH_S = 0.0005
 
 
-#: Listing text from which `reader build` has a worker index the abstracts during the merge
-#: (about 20k abstracts: fewer are indexed faster here than a worker starts).
+#: Listing text from which `reader build` keeps the abstracts on a `TextSpool` during the
+#: merge and has a worker index them meanwhile (about 20k abstracts: fewer take little
+#: memory, and are indexed faster here than a worker starts).
 EARLY_INDEX_MIN_BYTES = 24 << 20
 
 
-def _early_abstract_index(paths: Sequence[Path | str]) -> EarlyAbstractIndex | None:
-    """A worker for the abstract index when the listings are big enough, else None."""
+def _abstract_spool(paths: Sequence[Path | str]) -> TextSpool | None:
+    """A spool for the abstracts when the listings are big enough, else None."""
     total = 0
     for path, problem in iter_listing_files(paths):
         if problem is None:
@@ -427,9 +435,9 @@ def _early_abstract_index(paths: Sequence[Path | str]) -> EarlyAbstractIndex | N
                 total += os.path.getsize(path)
     if total < EARLY_INDEX_MIN_BYTES:
         return None
-    from reader.abstract_index import EarlyAbstractIndex
+    from reader.textspool import TextSpool
 
-    return EarlyAbstractIndex.start()
+    return TextSpool.create()
 
 
 def _build(
@@ -440,8 +448,10 @@ def _build(
     progress: ProgressCallback | None,
     records: Sequence[Record],
     started: float,
+    spool: TextSpool | None,
     early: EarlyAbstractIndex | None,
 ) -> BuildReport:
+    from reader.facts import spool_abstracts
     from reader.merge import merge_records
     from reader.store import Store, StoreError, write_store
 
@@ -478,13 +488,21 @@ def _build(
             + (f" ({detail})" if detail else "")
         )
 
+    # A big build writes the abstracts to the spool: the merge holds numbers, not texts,
+    # and the index worker tokenises them meanwhile.
+    spooled = spool_abstracts(spool, all_records, existing) if spool is not None else None
     if early is not None:
-        early.receive(item.abstract for item in chain(all_records, existing))
+        early.receive()
     if progress:
         progress("merge", 0, 1)
     merged = merge_records(
-        all_records, existing=existing, known_keys=known_keys, release_records=True
+        all_records,
+        existing=existing,
+        known_keys=known_keys,
+        release_records=True,
+        spooled=spooled,
     )
+    del spooled
     report.issues.extend(merged.issues)
     report.papers = len(merged.papers)
     report.merges = merged.merges
@@ -504,7 +522,7 @@ def _build(
         )
     ordered = newest_first(merged.papers)
     if early is not None:  # it files the abstracts while the store is written
-        early.place([paper.abstract for paper in ordered])
+        early.place(ordered)
     write_store(db_path, ordered, build_meta(parsed.files, as_of, report, replace))
     report.seconds = time.perf_counter() - started
     if progress:

@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
 from reader.identities import Normalised, normalise_text, paper_identities
 from reader.models import LAYOUT_INLINE, LAYOUT_STORE, PAPER_FIELDS, Paper, Record, SourceRef
 from reader.sources.authors import is_clean_author_list
+from reader.stored_abstracts import StoredPaper, shelve
+
+if TYPE_CHECKING:
+    from reader.textspool import TextSpool
 
 #: `Paper` fields after key and aliases, in order: drafts give them positionally.
 DRAFT_FIELDS = PAPER_FIELDS[2:]
@@ -38,15 +44,15 @@ _NO_PROVENANCE: Mapping[str, int] = MappingProxyType({})
 class MergeItem:
     """A record, or a stored paper re-entering the merge, with its texts normalised once.
 
-    ``forms`` holds one `Normalised` per abstract, shared by every item with that abstract.
-    ``sort_key`` orders items by content; once the merge has sorted them, it is their rank.
+    ``forms`` holds one `Normalised` per abstract (its text is ``form.raw``), shared by
+    every item with that abstract.  ``sort_key`` orders items by content; once the merge
+    has sorted them, it is their rank.
     """
 
     sources: tuple[SourceRef, ...]
     facts: Record | Paper  # authors, date, arxiv_id, ...: the fields both have
     title: str | None
     own_line: bool
-    abstracts: tuple[str, ...]
     norm_title: str
     forms: tuple[Normalised, ...]
     sort_key: tuple | int
@@ -63,27 +69,53 @@ class MergeItem:
         return self.sources[index if 0 <= index < len(self.sources) else 0]
 
 
-def _forms(abstracts: tuple[str, ...], known: dict[str, Normalised]) -> tuple[Normalised, ...]:
-    forms = []
-    for text in abstracts:
-        form = known.get(text)
-        if form is None:
-            form = known[text] = Normalised(text)
-        forms.append(form)
-    return tuple(forms)
+@dataclass(frozen=True)
+class SpooledAbstracts:
+    """The merge's abstracts, written to SPOOL: the number of each record's abstract (-1:
+    none) and of each stored paper's distinct versions (see `spool_abstracts`)."""
+
+    spool: TextSpool
+    of_records: array
+    of_papers: list[tuple[int, ...]]
+
+
+def spool_abstracts(
+    spool: TextSpool, records: Sequence[Record], papers: Sequence[Paper] = ()
+) -> SpooledAbstracts:
+    """Write every distinct abstract of RECORDS and PAPERS to SPOOL, and seal it.  The merge
+    then normalises each once and lets go of the texts (`merge_records(spooled=...)`)."""
+    add = spool.add
+    of_records = array(
+        "i",
+        [
+            add(text) if text and not text.isspace() else -1
+            for text in map(attrgetter("abstract"), records)
+        ],
+    )
+    of_papers = [tuple(map(add, _paper_abstracts(paper))) for paper in papers]
+    spool.seal()
+    return SpooledAbstracts(spool, of_records, of_papers)
+
+
+def _paper_abstracts(paper: Paper) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in (paper.abstract, *paper.abstract_versions) if v))
 
 
 def item_from_record(
     record: Record,
-    known: dict[str, Normalised],
+    known: dict[str, Normalised] | dict[int, Normalised],
     titles: dict[str, tuple[str, str | None, str]],
     owned: bool = False,
+    spooled: SpooledAbstracts | None = None,
+    number: int = -1,
 ) -> MergeItem:
     """RECORD as an item; its sort key orders by source and content, never by input order.
 
     KNOWN maps abstracts already seen in this merge to their forms (normalised once), TITLES
     titles to their first copy, stripped and normalised.  An OWNED record (the merge's to
-    change) repeating a text takes the first copy's object, so the repeat can be freed."""
+    change) repeating a text takes the first copy's object, so the repeat can be freed.
+    With SPOOLED abstracts, the record's is text NUMBER there, KNOWN maps numbers, and an
+    owned record lets go of its abstract (its form reads it back when needed)."""
     source = record.source
     raw_title = record.title
     if raw_title:
@@ -97,25 +129,30 @@ def item_from_record(
     else:
         title, norm_title = None, ""
     abstract = record.abstract
-    if abstract and abstract.strip():
-        form = known.get(abstract)
+    form: Normalised | str  # in the sort key: texts order like their forms
+    if spooled is not None and number >= 0:
+        form = known.get(number)  # type: ignore[call-overload]
         if form is None:
-            form = known[abstract] = Normalised(abstract)
-        elif form.raw is not abstract:
-            abstract = form.raw
-            if owned:
-                object.__setattr__(record, "abstract", abstract)
-        abstracts: tuple[str, ...] = (abstract,)
+            form = known[number] = Normalised(abstract, spooled.spool, number)  # type: ignore[index,arg-type]
+        if owned:
+            object.__setattr__(record, "abstract", None)
         forms: tuple[Normalised, ...] = (form,)
+    elif abstract and not abstract.isspace():
+        form = known.get(abstract)  # type: ignore[call-overload]
+        if form is None:
+            form = known[abstract] = Normalised(abstract)  # type: ignore[index]
+        elif owned and form.raw is not abstract:
+            object.__setattr__(record, "abstract", form.raw)
+        forms = (form,)
     else:
-        abstracts = forms = ()
+        form = abstract or ""
+        forms = ()
     # Positional: the most common item is built 100k times a merge.
     return MergeItem(
         (source,),
         record,
         title,
         record.title_own_line,
-        abstracts,
         norm_title,
         forms,
         (
@@ -124,7 +161,7 @@ def item_from_record(
             source.line,
             source.layout,
             raw_title or "",
-            abstract or "",
+            form,
             record.arxiv_id or "",
             record.date or "",
             record.updated or "",
@@ -138,20 +175,38 @@ def item_from_record(
     )
 
 
-def item_from_paper(paper: Paper, known: dict[str, Normalised]) -> MergeItem:
+def item_from_paper(
+    paper: Paper,
+    known: dict[str, Normalised] | dict[int, Normalised],
+    spooled: SpooledAbstracts | None = None,
+    numbers: tuple[int, ...] = (),
+) -> MergeItem:
     """A stored PAPER as an item: a derived title is dropped (a real one may now win), and
-    its key and aliases come along so the merge can keep them."""
+    its key and aliases come along so the merge can keep them.  With SPOOLED abstracts, its
+    versions are the texts NUMBERS there, and KNOWN maps numbers."""
     sources = paper.sources or (SourceRef(f"store:{paper.key}", 1, LAYOUT_STORE),)
     title = None if paper.title_derived or not paper.title else paper.title
-    abstracts = tuple(dict.fromkeys(v for v in (paper.abstract, *paper.abstract_versions) if v))
+    forms: list[Normalised] = []
+    if spooled is not None:
+        spool = spooled.spool
+        for number in numbers:
+            form = known.get(number)  # type: ignore[call-overload]
+            if form is None:
+                form = known[number] = Normalised(spool.text(number), spool, number)  # type: ignore[index]
+            forms.append(form)
+    else:
+        for text in _paper_abstracts(paper):
+            form = known.get(text)  # type: ignore[call-overload]
+            if form is None:
+                form = known[text] = Normalised(text)  # type: ignore[index]
+            forms.append(form)
     item = MergeItem(
         sources=sources,
         facts=paper,
         title=title,
         own_line=False,
-        abstracts=abstracts,
         norm_title=normalise_text(title) if title else "",
-        forms=_forms(abstracts, known),
+        forms=tuple(forms),
         sort_key=(1, tuple(_SOURCE_ORDER(s) for s in sources), (paper.key,)),
         key=paper.key,
         aliases=paper.aliases,
@@ -208,14 +263,14 @@ def _pick_authors(members: list[MergeItem]) -> MergeItem | None:
     return min(lists, key=rank)
 
 
-def _version_order(version: tuple[str, str, MergeItem]) -> tuple:
-    return (-len(version[1]), version[0], version[2].sort_key)
+def _version_order(version: tuple[Normalised, str, MergeItem]) -> tuple:
+    return (-len(version[1]), version[0], version[2].sort_key)  # forms order by their text
 
 
-def _versions(members: list[MergeItem]) -> list[tuple[str, str, MergeItem]]:
+def _versions(members: list[MergeItem]) -> list[tuple[Normalised, str, MergeItem]]:
     """Distinct abstract versions, fullest first; truncated and near-identical copies dropped.
 
-    Each is (text, normalised, item); when all copies share one text (nine clusters in ten)
+    Each is (form, normalised, item); when all copies share one text (nine clusters in ten)
     its normalised form is the exact opening (`Normalised.head`), enough for its identity.
     """
     forms = [form for m in members for form in m.forms]
@@ -223,10 +278,10 @@ def _versions(members: list[MergeItem]) -> list[tuple[str, str, MergeItem]]:
         form = forms[0]
         if not form.head:
             return []
-        return [(form.raw, form.head, min((m for m in members if m.forms), key=_SORT_KEY))]
-    pool = [(form.raw, form.whole, m) for m in members for form in m.forms]
+        return [(form, form.head, min((m for m in members if m.forms), key=_SORT_KEY))]
+    pool = [(form, form.whole, m) for m in members for form in m.forms]
     pool.sort(key=_version_order)
-    seen: list[tuple[str, str, MergeItem]] = []
+    seen: list[tuple[Normalised, str, MergeItem]] = []
     for version in pool:
         norm = version[1]
         if not norm:
@@ -264,7 +319,7 @@ def paper_draft(members: list[MergeItem]) -> tuple[Paper, list[str]]:
     """A cluster's paper as a draft (every field but the key and aliases, left empty: the
     merge gives them once every paper's identities are known), and its identities (primary
     first)."""
-    if len(members) == 1 and len(members[0].sources) == 1 and len(members[0].abstracts) <= 1:
+    if len(members) == 1 and len(members[0].sources) == 1 and len(members[0].forms) <= 1:
         return _single_draft(members[0])
     members = sorted(members, key=_SORT_KEY)
     distinct: dict[tuple[str, int, str], SourceRef] = {}  # by value, without SourceRef hashing
@@ -311,7 +366,7 @@ def paper_draft(members: list[MergeItem]) -> tuple[Paper, list[str]]:
         )
     )
     versions = _versions(members)
-    abstract, _norm, abstract_item = versions[0] if versions else ("", "", None)
+    abstract_item = versions[0][2] if versions else None
     # Provenance names the source of each field's value, in this order (abstract first).
     provenance: dict[str, int] = {}
     if abstract_item is not None:
@@ -320,6 +375,7 @@ def paper_draft(members: list[MergeItem]) -> tuple[Paper, list[str]]:
         title, norm_title, derived = title_item.title or "", title_item.norm_title, False
         provenance["title"] = position[_SOURCE_ORDER(title_item.source_for("title"))]
     else:
+        abstract = versions[0][0].raw if versions else ""
         title, norm_title, derived = _derived_title(abstract, sources[0]), "", True
     author_item = _pick_authors(members)
     if author_item is not None and author_item.facts.authors:
@@ -339,24 +395,23 @@ def paper_draft(members: list[MergeItem]) -> tuple[Paper, list[str]]:
     item = next((m for m in members if m.facts.arxiv_id == arxiv_id), None) if arxiv_id else None
     if item is not None:
         provenance["arxiv_id"] = position[_SOURCE_ORDER(item.source_for("arxiv_id"))]
-    draft = Paper(
-        "",
-        (),
-        title,
-        derived,
-        tuple(author_item.facts.authors) if author_item else (),
-        bool(author_item.facts.authors_truncated) if author_item else False,
-        _union(members, "affiliations"),
-        category,
-        str(date_item.facts.date) if date_item else None,
-        max(updates) if updates else None,
-        arxiv_id,
-        _vote(dois),
-        has_code,
-        _union(members, "urls"),
-        _union(members, "comments"),
-        abstract,
-        tuple(text for text, _n, _i in versions),
+    draft = _drafted(
+        (
+            title,
+            derived,
+            tuple(author_item.facts.authors) if author_item else (),
+            bool(author_item.facts.authors_truncated) if author_item else False,
+            _union(members, "affiliations"),
+            category,
+            str(date_item.facts.date) if date_item else None,
+            max(updates) if updates else None,
+            arxiv_id,
+            _vote(dois),
+            has_code,
+            _union(members, "urls"),
+            _union(members, "comments"),
+        ),
+        [form for form, _n, _i in versions],
         tuple(sources),
         provenance,
     )
@@ -369,6 +424,20 @@ def paper_draft(members: list[MergeItem]) -> tuple[Paper, list[str]]:
         sources[0],
     )
     return draft, identities
+
+
+def _drafted(
+    fields: tuple, forms: Sequence[Normalised], sources: tuple[SourceRef, ...], provenance: Mapping
+) -> Paper:
+    """A draft of FIELDS (title .. comments, in order) whose abstract versions are FORMS:
+    their texts, or a StoredPaper reading them from the spool they are written to."""
+    spool = forms[0].spool if forms else None
+    if spool is not None and (len(forms) == 1 or all(form.spool is spool for form in forms)):
+        draft = StoredPaper("", (), *fields, "", (), sources, provenance)
+        shelve(draft, spool, spool.place(tuple([form.number for form in forms])))
+        return draft
+    texts = tuple([form.raw for form in forms])
+    return Paper("", (), *fields, texts[0] if texts else "", texts, sources, provenance)
 
 
 def _distinct(values: Sequence[str]) -> tuple[str, ...]:
@@ -392,33 +461,34 @@ def _single_draft(item: MergeItem) -> tuple[Paper, list[str]]:
     authors = f.authors
     arxiv_id = f.arxiv_id
     has_abstract = bool(item.forms and item.forms[0].head)
-    abstract = item.abstracts[0] if has_abstract else ""
     provenance = _SINGLE_PROVENANCE[
         (1 if item.title else 0)
         | (2 if authors else 0)
         | (4 if f.date else 0)
         | (8 if f.category else 0)
-        | (16 if abstract else 0)
+        | (16 if has_abstract else 0)
         | (32 if arxiv_id else 0)
     ]
-    draft = Paper(
-        "",
-        (),
-        item.title or _derived_title(abstract, item.sources[0]),
-        item.title is None,
-        tuple(authors),
-        bool(f.authors_truncated) and bool(authors),
-        _distinct(f.affiliations),
-        f.category,
-        f.date,
-        f.updated,
-        arxiv_id,
-        f.doi,
-        bool(f.has_code),
-        _distinct(f.urls),
-        _distinct(f.comments),
-        abstract,
-        item.abstracts if abstract else (),  # (abstract,) already
+    title = item.title
+    if title is None:
+        title = _derived_title(item.forms[0].raw if has_abstract else "", item.sources[0])
+    draft = _drafted(
+        (
+            title,
+            item.title is None,
+            tuple(authors),
+            bool(f.authors_truncated) and bool(authors),
+            _distinct(f.affiliations),
+            f.category,
+            f.date,
+            f.updated,
+            arxiv_id,
+            f.doi,
+            bool(f.has_code),
+            _distinct(f.urls),
+            _distinct(f.comments),
+        ),
+        item.forms if has_abstract else (),
         item.sources,
         provenance,
     )

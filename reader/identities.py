@@ -11,8 +11,12 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from reader.models import SourceRef
+
+if TYPE_CHECKING:
+    from reader.textspool import TextSpool
 
 #: Words of an abstract's opening hashed into its ``abs:`` identity.
 IDENTITY_WORDS = 20
@@ -63,12 +67,19 @@ class Normalised:
 
     Of the tail only ``closing`` is kept, the merge's blocking key: `>` and its last
     END_WORDS words (made once per text, and the very string the merge's table holds).
+
+    Given a SPOOL where RAW is text NUMBER, the form keeps that number instead of RAW and
+    reads it back when asked (a big build's abstracts stay out of memory, see
+    `reader.textspool`).  Forms order by their raw texts, and one text has one form in a
+    merge, so identity is equality.
     """
 
-    __slots__ = ("_whole", "closing", "head", "raw")
+    __slots__ = ("_raw", "_whole", "closing", "head", "number", "spool")
 
-    def __init__(self, raw: str) -> None:
-        self.raw = raw
+    def __init__(self, raw: str, spool: TextSpool | None = None, number: int = -1) -> None:
+        self._raw = raw if spool is None else None
+        self.spool = spool
+        self.number = number
         self._whole: str | None = None
         latex = "\\" in raw or "$" in raw or "{" in raw
         head = tail = ""
@@ -95,10 +106,24 @@ class Normalised:
         self.closing = ">" + " ".join(last)
 
     @property
+    def raw(self) -> str:
+        raw = self._raw
+        if raw is None:
+            assert self.spool is not None
+            return self.spool.text(self.number)
+        return raw
+
+    @property
     def whole(self) -> str:
         if self._whole is None:
             self._whole = normalise_text(self.raw)
         return self._whole
+
+    def __lt__(self, other: Normalised | str) -> bool:
+        return self.raw < (other.raw if isinstance(other, Normalised) else other)
+
+    def __gt__(self, other: Normalised | str) -> bool:
+        return self.raw > (other.raw if isinstance(other, Normalised) else other)
 
 
 def fingerprint(text: str, chars: int = 12) -> str:

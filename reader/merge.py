@@ -24,7 +24,14 @@ from operator import attrgetter
 
 from rapidfuzz import fuzz
 
-from reader.facts import MergeItem, item_from_paper, item_from_record, paper_draft
+from reader.facts import (
+    MergeItem,
+    SpooledAbstracts,
+    item_from_paper,
+    item_from_record,
+    paper_draft,
+)
+from reader.heap import give_back_freed_memory
 from reader.identities import (
     END_CHARS,
     END_WORDS,
@@ -44,6 +51,11 @@ TRUNCATED_SHARE = 80
 # Blocking and the first tests of a pair read only the exact ends of each abstract.
 assert TRUNCATED_SHARE <= PREFIX_CHARS <= HEAD_MIN_CHARS
 assert min(HEAD_MIN_WORDS, TAIL_MIN_WORDS) >= END_WORDS
+
+
+#: Records whose abstracts are let go of (see `merge_records`'s SPOOLED) before the C heap
+#: is trimmed: else their 100+ MB at 100k would stay mapped while the items grow.
+_TRIM_EVERY = 16384
 
 
 @dataclass(frozen=True)
@@ -305,11 +317,14 @@ def merge_records(
     existing: Sequence[Paper] = (),
     known_keys: Mapping[str, str] | None = None,
     release_records: bool = False,
+    spooled: SpooledAbstracts | None = None,
 ) -> MergeResult:
     """Merge parsed records (and papers already stored) into one paper per real paper.
 
     RELEASE_RECORDS: RECORDS is a list the merge may empty once it has read it, so each
     record is freed as soon as its paper is drafted (the build's peak memory is the merge's).
+    SPOOLED: the records' and papers' abstracts are on a spool (`facts.spool_abstracts`);
+    released records then let go of theirs, and the papers read them back from the spool.
     """
     # The merge allocates a few containers per record and frees almost none until it is
     # done, and none of them form cycles: with the collector on, its full passes over the
@@ -317,7 +332,7 @@ def merge_records(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _merge(records, existing, known_keys or {}, release_records)
+        return _merge(records, existing, known_keys or {}, release_records, spooled)
     finally:
         if collecting:
             gc.enable()
@@ -328,14 +343,30 @@ def _merge(
     existing: Sequence[Paper],
     known: Mapping[str, str],
     release_records: bool,
+    spooled: SpooledAbstracts | None,
 ) -> MergeResult:
     issues: list[ParseIssue] = []
-    forms: dict[str, Normalised] = {}
+    forms: dict[str, Normalised] | dict[int, Normalised] = {}
     titles: dict[str, tuple[str, str | None, str]] = {}
-    items: list[MergeItem | None] = [
-        item_from_record(r, forms, titles, release_records) for r in records
-    ]
-    items += [item_from_paper(p, forms) for p in existing]
+    items: list[MergeItem | None]
+    if spooled is None:
+        items = [item_from_record(r, forms, titles, release_records) for r in records]
+        items += [item_from_paper(p, forms) for p in existing]
+    else:
+        items = []
+        numbers = spooled.of_records
+        for start in range(0, len(records), _TRIM_EVERY):
+            end = start + _TRIM_EVERY
+            items += [
+                item_from_record(r, forms, titles, release_records, spooled, number)
+                for r, number in zip(records[start:end], numbers[start:end], strict=True)
+            ]
+            if release_records:  # these records let go of their abstracts: hand them back
+                give_back_freed_memory()
+        items += [
+            item_from_paper(p, forms, spooled, numbers)
+            for p, numbers in zip(existing, spooled.of_papers, strict=True)
+        ]
     del forms, titles
     if release_records:
         records.clear()  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ from rapidfuzz.utils import default_process
 
 from reader.abstract_index import EarlyAbstractIndex, build_abstract_index, is_plain
 from reader.models import EMPTY_STATE, Paper, PaperState, newest_first_order
-from reader.text import fold_for_search
+from reader.text import authors_line, fold_for_search
 from reader.wordindex import (
     TokenIndex,
     TokenRuns,
@@ -88,7 +88,7 @@ class SearchIndex:
         self._in_store_order = self._index_of == list(range(n))
         self._dated = n - dates.count("")
         self._ti = [fold_for_search(p.title) for p in self._pp]
-        self._au = [fold_for_search(", ".join(p.authors)) for p in self._pp]
+        self._au = [fold_for_search(authors_line(p.authors)) for p in self._pp]
         years = (int(d[:4]) if d[:4].isdigit() else 0 for d in sorted(dates, reverse=True))
         self._years = array("H", years)
         # One string per distinct category, not two new ones per paper (~10 MB at 100k).
@@ -184,24 +184,19 @@ class SearchIndex:
     ) -> None:
         """Build and save the word indexes of the store just written at DB_PATH from the
         same PAPERS in the same order, so the app's first launch reads them back.  EARLY
-        is a worker that was given the abstracts before the merge: it indexes them and saves
-        the file, while the titles' and authors' tokens are counted here."""
+        is a worker that was given the abstracts before the merge: it indexes them and the
+        authors and saves the file, while the titles' tokens are counted here."""
         with open(db_path, "rb") as handle:
             stamp = file_stamp(handle.fileno())
         words_file = word_index_path(db_path)
         if early is not None:
             in_order = [papers[i] for i in newest_first_order(papers)]
 
-            def titles_and_authors() -> dict[str, TokenRuns]:
-                titles = (fold_for_search(paper.title) for paper in in_order)
-                authors = (fold_for_search(", ".join(paper.authors)) for paper in in_order)
-                return {
-                    "ti": TokenRuns.of(enumerate(map(word_pieces, titles))),
-                    "au": TokenRuns.of(enumerate(map(word_pieces, authors))),
-                }
+            def titles() -> dict[str, TokenRuns]:
+                folded = (fold_for_search(paper.title) for paper in in_order)
+                return {"ti": TokenRuns.of(enumerate(map(word_pieces, folded)))}
 
-            abstracts = [paper.abstract for paper in in_order]
-            if early.save(words_file, stamp, abstracts, titles_and_authors) is not None:
+            if early.save(words_file, stamp, in_order, titles) is not None:
                 return
         index = cls(papers, words_file=words_file, store_stamp=stamp)
         index._new_word_indexes(parallel=True)

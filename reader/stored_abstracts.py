@@ -7,6 +7,9 @@ from there when asked (a ~2 KB positioned read and one JSON parse, tens of micro
 The file stays open, so a rebuild replacing the store (a new inode) cannot change what an
 open app reads.  A StoredPaper is a Paper to every caller: equal to the eager Paper with
 the same fields, and `dataclasses.replace` gives one whose abstracts are held in memory.
+
+Any `Shelf` will do: a big build shelves its papers on the `reader.textspool.TextSpool`
+its abstracts were written to.
 """
 
 from __future__ import annotations
@@ -15,18 +18,24 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from reader.models import Paper
 
-__all__ = ["AbstractShelf", "StoredPaper"]
+__all__ = ["AbstractShelf", "Shelf", "StoredPaper", "shelve"]
 
 _CACHE_SIZE = 256
 _ABSTRACT = Paper.__dict__["abstract"]  # Paper's own slots, used when abstracts are held
 _VERSIONS = Paper.__dict__["abstract_versions"]
 _FIELDS = tuple(Paper.__dataclass_fields__)
+
+
+class Shelf(Protocol):
+    """Where a StoredPaper's abstracts are: ``abstracts(place)`` gives them back."""
+
+    def abstracts(self, place: int) -> tuple[str, tuple[str, ...]]: ...
 
 
 class AbstractShelf:
@@ -124,8 +133,17 @@ class StoredPaper(Paper):
 
     __hash__ = Paper.__hash__
 
+    def shelved_on(self, shelf: Shelf) -> bool:
+        """Whether this paper reads its abstracts from SHELF."""
+        return getattr(self, "_shelf", None) is shelf
 
-def shelve(paper: StoredPaper, shelf: AbstractShelf, place: int) -> None:
+    @property
+    def shelf_place(self) -> int:
+        """Where on its shelf its abstracts are (see `shelved_on`)."""
+        return self._place
+
+
+def shelve(paper: StoredPaper, shelf: Shelf, place: int) -> None:
     """Point PAPER (made with object.__new__) at its document on SHELF."""
     _SET_SHELF(paper, shelf)
     _SET_PLACE(paper, place)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from rich.text import Text
@@ -286,6 +287,11 @@ def _drop_marks(text: str) -> str:
     if len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text):  # rare: the slow way
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text
+
+
+def authors_line(authors: Sequence[str]) -> str:
+    """A paper's authors as the one line searching reads (folded with `fold_for_search`)."""
+    return ", ".join(authors)
 
 
 def fold_for_search(text: str) -> str:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from reader import abstract_index
 from reader.abstract_index import abstract_tokens, build_abstract_index
+from reader.models import Paper
+from reader.stored_abstracts import StoredPaper, shelve
 from reader.text import fold_for_search
+from reader.textspool import TextSpool
 from reader.wordindex import TokenIndex, TokenRuns, word_pieces
 from reader.wordindex_file import load_word_indexes
 
@@ -62,41 +65,75 @@ def test_combined_parts_equal_one_index() -> None:
 # ------------------------------------------------- indexed during the merge (reader build)
 
 
-def _early(texts: list[str]) -> abstract_index.EarlyAbstractIndex:
-    early = abstract_index.EarlyAbstractIndex.start(cpus=2)
+@pytest.fixture
+def spool() -> Iterator[TextSpool]:
+    spool = TextSpool.create()
+    assert spool is not None
+    yield spool
+    spool.close()
+
+
+def _early(spool: TextSpool, texts: list[str]) -> abstract_index.EarlyAbstractIndex:
+    """A worker given TEXTS through SPOOL, as `reader build` gives the parsed abstracts."""
+    early = abstract_index.EarlyAbstractIndex.start(spool, cpus=2)
     assert early is not None
-    early.receive(texts)
+    for text in texts:
+        spool.add(text)
+    spool.seal()
+    early.receive()
     return early
 
 
-def test_an_early_worker_renumbers_to_the_same_index(small_parallel: None, tmp_path: Path) -> None:
+def _papers(
+    spool: TextSpool, abstracts: list[str], authors: list[tuple[str, ...]] | None = None
+) -> list[Paper]:
+    """Papers with these ABSTRACTS (and AUTHORS): read from SPOOL where it has them (as a
+    big build's papers are), else held as text."""
+    on_spool = {spool.text(n): n for n in range(len(spool))}
+    papers: list[Paper] = []
+    for i, text in enumerate(abstracts):
+        names = authors[i] if authors else ()
+        if text in on_spool:
+            paper = StoredPaper(f"k{i}", (), f"Title {i}", authors=names)
+            shelve(paper, spool, spool.place((on_spool[text],)))
+        else:
+            paper = Paper(f"k{i}", (), f"Title {i}", authors=names, abstract=text)
+        assert paper.abstract == text
+        papers.append(paper)
+    return papers
+
+
+def test_an_early_worker_renumbers_to_the_same_index(
+    small_parallel: None, spool: TextSpool, tmp_path: Path
+) -> None:
     # The worker sees every abstract of the parsed records, in another order, some of them
-    # never kept; the papers' abstracts include a shared one, an unseen one and an empty one.
+    # never kept; the papers' abstracts include a shared one, one held as text (not on the
+    # spool) and an empty one.
     # "ghostword" is frequent among the texts seen but rare among the papers.
     drafts = [f"ghostword draft {i}" for i in range(70)]
     seen = [*reversed(TEXTS[:300]), "a revised version nobody kept", *drafts, *TEXTS[300:350]]
     papers = [*TEXTS[:350], TEXTS[7], "an abstract the worker never saw: zebrafish", ""]
     papers += [drafts[3], "ghostword final"]
     n = len(papers)
-    # The other fields come as token runs counted here; the worker sorts them and saves all.
-    authors = [fold_for_search(f'Ana M\\"uller, Bo Chen {i % 40}') for i in range(n)]
+    # The worker finds the authors' words; the titles' come as token runs counted here.
+    # It sorts them all and saves them.
+    authors = [('Ana M\\"uller', f"Bo Chen {i % 40}") for i in range(n)]
     titles = [[f"title{i % 7}", "common"] for i in range(n)]
     ran = []
 
     def other_fields() -> dict[str, TokenRuns]:
         ran.append(1)
-        return {
-            "ti": TokenRuns.of(enumerate(titles)),
-            "au": TokenRuns.of(enumerate(map(word_pieces, authors))),
-        }
+        return {"ti": TokenRuns.of(enumerate(titles))}
 
-    early = _early(seen)
-    assert early.save(tmp_path / "x.words", "v1", papers, other_fields) is True
+    early = _early(spool, seen)
+    in_order = _papers(spool, papers, authors)
+    assert early.save(tmp_path / "x.words", "v1", in_order, other_fields) is True
     assert ran == [1] and early._process is None  # finished workers are gone
     saved = load_word_indexes(tmp_path / "x.words", "v1", n)
     assert saved is not None
     abstracts_here = TokenIndex.build(n, enumerate(map(abstract_tokens, papers)))
-    authors_here = TokenIndex.build(n, enumerate(map(word_pieces, authors)))
+    folded = (fold_for_search(", ".join(names)) for names in authors)
+    authors_here = TokenIndex.build(n, enumerate(map(word_pieces, folded)))
     titles_here = TokenIndex.build(n, enumerate(titles))
     assert _bytes(saved["ab"]) == _bytes(abstracts_here) and _same(saved["ab"], abstracts_here)
     assert _bytes(saved["au"]) == _bytes(authors_here)
@@ -110,47 +147,50 @@ def _bytes(index: TokenIndex) -> dict[str, bytes]:
 
 
 def _fields(n: int) -> Callable[[], dict[str, TokenRuns]]:
-    return lambda: {field: TokenRuns.of(enumerate([["t"]] * n)) for field in ("ti", "au")}
+    return lambda: {"ti": TokenRuns.of(enumerate([["t"]] * n))}
 
 
 def test_papers_placed_before_saving_give_the_same_index(
-    small_parallel: None, tmp_path: Path
+    small_parallel: None, spool: TextSpool, tmp_path: Path
 ) -> None:
-    papers = [*TEXTS[100:], *TEXTS[:100]]
-    early = _early(TEXTS)
+    texts = [*TEXTS[100:], *TEXTS[:100]]
+    early = _early(spool, TEXTS)
+    papers = _papers(spool, texts)
     early.place(papers)  # the worker files them while the store is written
     assert early.save(tmp_path / "x.words", "v1", papers, _fields(400)) is True
     saved = load_word_indexes(tmp_path / "x.words", "v1", len(papers))
-    serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, papers)))
+    serial = TokenIndex.build(len(papers), enumerate(map(abstract_tokens, texts)))
     assert saved is not None and _same(saved["ab"], serial)
 
 
-def test_a_file_the_worker_cannot_write_is_reported(small_parallel: None, tmp_path: Path) -> None:
-    early = _early(TEXTS)
+def test_a_file_the_worker_cannot_write_is_reported(
+    small_parallel: None, spool: TextSpool, tmp_path: Path
+) -> None:
+    early = _early(spool, TEXTS)
     nowhere = tmp_path / "no" / "such" / "dir" / "x.words"
-    assert early.save(nowhere, "v1", TEXTS, _fields(400)) is False
+    assert early.save(nowhere, "v1", _papers(spool, TEXTS), _fields(400)) is False
     assert not nowhere.parent.exists()
 
 
 def test_an_early_worker_is_not_kept_for_few_abstracts(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, spool: TextSpool, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 10_000)
-    early = _early(TEXTS)
+    early = _early(spool, TEXTS)
     assert early._process is None
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, _fields(400)) is None
+    assert early.save(tmp_path / "x.words", "v1", _papers(spool, TEXTS), _fields(400)) is None
 
 
 def test_a_failed_early_worker_leaves_the_index_to_this_process(
-    small_parallel: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    small_parallel: None, monkeypatch: pytest.MonkeyPatch, spool: TextSpool, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", "import sys; sys.exit(3)")
-    early = _early(TEXTS)
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, _fields(400)) is None
+    early = _early(spool, TEXTS)
+    assert early.save(tmp_path / "x.words", "v1", _papers(spool, TEXTS), _fields(400)) is None
     assert not (tmp_path / "x.words").exists()
     monkeypatch.setattr(abstract_index.sys, "executable", "")
-    assert abstract_index.EarlyAbstractIndex.start(cpus=2) is None
-    assert abstract_index.EarlyAbstractIndex.start(cpus=1) is None
+    assert abstract_index.EarlyAbstractIndex.start(spool, cpus=2) is None
+    assert abstract_index.EarlyAbstractIndex.start(spool, cpus=1) is None
 
 
 _DIES_WHILE_SAVING = """
@@ -158,7 +198,7 @@ import os, pickle, sys
 sys.path[:] = pickle.load(sys.stdin.buffer)
 from pathlib import Path
 from reader.atomicfile import temp_prefix
-for _ in range(4):  # spool descriptor, 'ready', placement, (path, stamp, token runs)
+for _ in range(4):  # spool descriptor, its offsets, placement, (path, stamp, token runs)
     message = pickle.load(sys.stdin.buffer)
 path = Path(message[0])
 (path.parent / f"{temp_prefix(path)}{os.getpid()}-dead").write_bytes(b"half an index")
@@ -167,9 +207,9 @@ os._exit(1)
 
 
 def test_a_worker_that_dies_while_saving_leaves_no_temp_file(
-    small_parallel: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    small_parallel: None, monkeypatch: pytest.MonkeyPatch, spool: TextSpool, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(abstract_index, "_EARLY_WORKER_CODE", _DIES_WHILE_SAVING)
-    early = _early(TEXTS)
-    assert early.save(tmp_path / "x.words", "v1", TEXTS, _fields(400)) is None
+    early = _early(spool, TEXTS)
+    assert early.save(tmp_path / "x.words", "v1", _papers(spool, TEXTS), _fields(400)) is None
     assert list(tmp_path.iterdir()) == []

@@ -216,8 +216,8 @@ def _watch_early_workers(monkeypatch: pytest.MonkeyPatch) -> list:
     started: list = []
     real_start = abstract_index.EarlyAbstractIndex.start
 
-    def start(**kwargs: object) -> object:
-        early = real_start(**kwargs)
+    def start(*args: object, **kwargs: object) -> object:
+        early = real_start(*args, **kwargs)
         started.append((early, early._process if early else None))
         return early
 
@@ -244,6 +244,12 @@ def test_an_early_abstract_worker_saves_the_same_indexes(
     assert len(started) == 1 and started[0][1] is not None
     assert started[0][1].poll() is not None  # the worker is done
     assert _saved_indexes(early) == _saved_indexes(alone)
+    # The abstracts went through a spool file instead of memory: the same store.
+    assert _papers_lines(early) == _papers_lines(alone)
+
+
+def _papers_lines(db: Path) -> list[bytes]:
+    return db.read_bytes().splitlines()[1:]  # the first line holds the build time
 
 
 def test_interrupt_during_the_merge_stops_the_early_worker(

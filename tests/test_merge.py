@@ -20,9 +20,12 @@ from reader.identities import (
     Normalised,
     normalise_text,
 )
+from reader.facts import spool_abstracts
 from reader.merge import _agreeing_pairs, _titles_agree, merge_records
 from reader.models import Paper, Record, SourceRef
 from reader.sources import parse_listing
+from reader.stored_abstracts import StoredPaper
+from reader.textspool import TextSpool
 
 SEEDS = sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))
 SCALE = Path(__file__).parent.parent.parent / "shared" / "data" / "arxiv-2025.jsonl.gz"
@@ -437,3 +440,56 @@ def test_agreeing_pairs_are_every_pair_whose_titles_allow_a_match(titles: list[s
     }
     pairs = _agreeing_pairs(block, titles)
     assert len(pairs) == len(set(pairs)) and set(pairs) == expected
+
+
+# ------------------------------------------- abstracts on a spool (a big build's memory)
+
+
+def test_a_merge_of_spooled_abstracts_gives_the_same_papers() -> None:
+    held = merge_records(_seed_records())
+    records = _seed_records()
+    given = list(records)
+    spool = TextSpool.create()
+    assert spool is not None
+    try:
+        spooled = spool_abstracts(spool, records)
+        merged = merge_records(records, release_records=True, spooled=spooled)
+        assert _dicts(merged.papers) == _dicts(held.papers)
+        assert merged.merges == held.merges
+        # The records let go of their abstracts; the papers read theirs from the spool.
+        assert records == [] and all(r.abstract is None for r in given)
+        with_abstract = [p for p in merged.papers if p.abstract]
+        assert with_abstract and all(isinstance(p, StoredPaper) for p in with_abstract)
+    finally:
+        spool.close()
+
+
+def test_an_import_with_spooled_abstracts_gives_the_same_papers() -> None:
+    stored = merge_records(_seed_records(skip="004")).papers
+    more = [r for p in SEEDS if p.name.startswith("004") for r in parse_listing(p).records]
+    assert stored and more
+    held = merge_records(list(more), existing=stored)
+    spool = TextSpool.create()
+    assert spool is not None
+    try:
+        spooled = spool_abstracts(spool, more, stored)
+        merged = merge_records(more, existing=stored, release_records=True, spooled=spooled)
+        assert _dicts(merged.papers) == _dicts(held.papers)
+    finally:
+        spool.close()
+
+
+def test_spooled_forms_order_by_their_text() -> None:
+    spool = TextSpool.create()
+    assert spool is not None
+    try:
+        texts = [LLM_B, LLM_A, "Zebrafish."]
+        spooled = [Normalised(t, spool, spool.add(t)) for t in texts]
+        spool.seal()
+        held = [Normalised(t) for t in texts]
+        assert [f.raw for f in sorted(spooled)] == sorted(texts)
+        assert [f.raw for f in sorted(held)] == sorted(texts)
+        assert "" < spooled[0] and not spooled[0] < "" and spooled[2] > spooled[0]
+        assert spooled[0].head == held[0].head and spooled[0].whole == held[0].whole
+    finally:
+        spool.close()
