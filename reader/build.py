@@ -490,7 +490,15 @@ def _build(
 
     # A big build writes the abstracts to the spool: the merge holds numbers, not texts,
     # and the index worker tokenises them meanwhile.
-    spooled = spool_abstracts(spool, all_records, existing) if spool is not None else None
+    spooled = None
+    if spool is not None:
+        try:
+            spooled = spool_abstracts(spool, all_records, existing)
+        except OSError:  # no room for the spool file, say: keep the texts in memory
+            if early is not None:
+                early.close()
+                early = None
+            spool.close()
     if early is not None:
         early.receive()
     if progress:

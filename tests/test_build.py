@@ -248,6 +248,30 @@ def test_an_early_abstract_worker_saves_the_same_indexes(
     assert _papers_lines(early) == _papers_lines(alone)
 
 
+def test_a_spool_file_that_cannot_be_written_leaves_the_abstracts_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import reader.build
+    from reader.textspool import TextSpool
+
+    alone = tmp_path / "alone.json"
+    build_store([SEEDS_DIR], alone)
+    started = _watch_early_workers(monkeypatch)
+    monkeypatch.setattr(reader.build, "EARLY_INDEX_MIN_BYTES", 0)
+
+    def disk_full(self: TextSpool, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(TextSpool, "add", disk_full)
+    full = tmp_path / "full.json"
+    assert build_store([SEEDS_DIR], full).papers == 30
+    assert _papers_lines(full) == _papers_lines(alone)
+    assert _saved_indexes(full) == _saved_indexes(alone)
+    assert len(started) == 1 and (started[0][1] is None or started[0][1].poll() is not None)
+
+
 def _papers_lines(db: Path) -> list[bytes]:
     return db.read_bytes().splitlines()[1:]  # the first line holds the build time
 
