@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from reader import workers
 from reader.atomicfile import remove_stale_temps
 from reader.gcpause import paused_collector
-from reader.text import authors_line, fold_for_search
+from reader.text import authors_line, fold_for_search, fold_for_words
 from reader.wordindex import TokenIndex, TokenRuns, plain_ascii_words, word_pieces
 from reader.wordindex_file import save_word_indexes
 
@@ -63,7 +63,7 @@ def abstract_tokens(text: str) -> set[str]:
 
 
 def _all_words(text: str) -> set[str]:
-    return set(plain_ascii_words(text) if is_plain(text) else word_pieces(fold_for_search(text)))
+    return set(plain_ascii_words(text) if is_plain(text) else word_pieces(fold_for_words(text)))
 
 
 def _index_of(n: int, texts: Sequence[str], start: int = 0) -> TokenIndex:

@@ -300,6 +300,14 @@ def fold_for_search(text: str) -> str:
         return ""
     if text.isascii() and "\\" not in text and "$" not in text and "``" not in text:
         return " ".join(text.lower().split())
+    return " ".join(fold_for_words(text).split())
+
+
+def fold_for_words(text: str) -> str:
+    """`fold_for_search` with its whitespace left as it is: for text that is split into
+    words next (at 100k papers, joining the 15k LaTeX abstracts' words cost 0.15 s)."""
+    if text.isascii() and "\\" not in text and "$" not in text and "``" not in text:
+        return text.lower()
     text = latex_to_unicode(text)
     if not text.isascii():
         if _FOLD_LETTER.search(text):
@@ -307,7 +315,7 @@ def fold_for_search(text: str) -> str:
         text = unicodedata.normalize("NFKD", text)
         if not text.isascii():
             text = _drop_marks(text)
-    return " ".join(text.casefold().split())
+    return text.casefold()
 
 
 # --------------------------------------------------------------------------- terminal safety

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reader.text import fold_for_search
+from reader.text import fold_for_search, fold_for_words
 from reader.wordindex import TokenIndex, positions, word_pieces
 
 _WORD = re.compile(r"[^\W_]+")
@@ -22,6 +22,12 @@ _TEXT = st.text(
 def test_word_pieces_are_the_alphanumeric_runs_of_folded_text(raw: str) -> None:
     folded = fold_for_search(raw)
     assert sorted(word_pieces(folded)) == sorted(_WORD.findall(folded))
+
+
+@given(_TEXT)
+@settings(max_examples=400)
+def test_words_of_text_folded_without_its_spaces_joined_are_the_same(raw: str) -> None:
+    assert word_pieces(fold_for_words(raw)) == word_pieces(fold_for_search(raw))
 
 
 _TOKENS = st.lists(st.sampled_from(["a", "ab", "abc", "zeta", "ß", "αβ", "x1", "model"]))
