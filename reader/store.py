@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -509,6 +510,62 @@ class Store:
             key = self.alias_map().get(key_or_alias)
             paper = by_key.get(key) if key is not None else None
         return paper
+
+
+_JSON_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'  # unrolled: twice as fast as (?:[^"\\]|\\.)*
+#: The start of a paper's line as `write_store` lays it out: its key, then any aliases.
+_KEY_AND_ALIASES = re.compile(
+    rb'"(\d+)":\{"key":(' + _JSON_STRING + rb")"
+    rb'(?:,"aliases":(\[(?:' + _JSON_STRING + rb"(?:," + _JSON_STRING + rb")*)?\]))?"
+)
+
+
+def read_key_map(path: Path) -> dict[str, str]:
+    """`Store.alias_map` of the store at PATH, without loading its papers: what a rebuild
+    needs to keep every paper's key.  At 100k papers opening the store is 2.0 s and 250 MB;
+    reading the start of each line is 0.7 s and the map itself.  A store laid out otherwise
+    is opened.  StoreError as `Store.open`."""
+    path = Path(path)
+    try:
+        with _open_for_read(path) as handle:
+            found = _read_framed_keys(path, handle)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the store ({exc.strerror or exc})") from None
+    if found is None:
+        return Store.open(path).alias_map()
+    return found
+
+
+def _read_framed_keys(path: Path, handle: Any) -> dict[str, str] | None:
+    """The key map of a store in our layout (as `_framed_batches` checks it); else None."""
+    line = handle.readline()
+    if not (line.startswith(_HEAD) and line.endswith(_HEAD_END)):
+        return None
+    try:
+        meta_doc = orjson.loads(memoryview(line)[len(_HEAD) : -len(_HEAD_END)])
+    except orjson.JSONDecodeError:
+        return None
+    _check_meta(path, {"1": meta_doc})
+    mapping: dict[str, str] = {}
+    keys: list[str] = []
+    match = _KEY_AND_ALIASES.match
+    loads = orjson.loads
+    for expected, line in enumerate(handle, 1):
+        if line == _TAIL or line == _TAIL[:-1]:
+            break
+        found = match(line)
+        if found is None or int(found[1]) != expected:
+            return None
+        key = loads(found[2])
+        keys.append(key)
+        if found[3]:
+            for alias in loads(found[3]):
+                mapping.setdefault(alias, key)
+    else:
+        return None  # no closing line: cut short
+    for key in keys:
+        mapping[key] = key
+    return mapping
 
 
 class OrjsonStorage(Storage):

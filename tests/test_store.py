@@ -17,7 +17,14 @@ from reader.atomicfile import (
     temp_prefix,
 )
 from reader.models import Paper, SourceRef
-from reader.store import SCHEMA_VERSION, OrjsonStorage, Store, StoreError, write_store
+from reader.store import (
+    SCHEMA_VERSION,
+    OrjsonStorage,
+    Store,
+    StoreError,
+    read_key_map,
+    write_store,
+)
 
 
 def make_paper(i: int, **changes: object) -> Paper:
@@ -389,3 +396,53 @@ def test_plain_opening_holds_abstracts_in_memory(tmp_path: Path) -> None:
     loaded = list(load_in_batches(path, abstracts_on_disk=False))[1]
     assert type(loaded[0]) is Paper and loaded[0].abstract == "Text."
     assert not any(isinstance(p, StoredPaper) for p in Store.open(path).papers)
+
+
+# ------------------------------------------- the key map a rebuild reads (not the papers)
+
+
+def test_the_key_map_is_read_without_the_papers_and_equals_the_alias_map(
+    tmp_path: Path, papers: list[Paper]
+) -> None:
+    odd = Paper(
+        key='k"\\1',
+        aliases=('source:C:\\dir\\"a].txt:3', "b", "title:1"),  # quotes, brackets, escapes
+    )
+    shadowed = Paper(key="b", aliases=("arxiv:2501.00003",))  # a key wins over an alias
+    every = [*papers, odd, shadowed, Paper(key="ü-ß", aliases=("title:ü",))]
+    path = tmp_path / "store.json"
+    write_store(path, every, {})
+    mapping = read_key_map(path)
+    assert mapping == Store.open(path).alias_map()
+    assert mapping['source:C:\\dir\\"a].txt:3'] == 'k"\\1' and mapping["b"] == "b"
+    write_store(path, [], {})
+    assert read_key_map(path) == {}
+
+
+def test_a_key_map_of_a_store_laid_out_otherwise_opens_it(
+    tmp_path: Path, papers: list[Paper]
+) -> None:
+    path = tmp_path / "store.json"
+    tables = {
+        "papers": {str(i): p.to_dict() for i, p in enumerate(papers, 1)},
+        "meta": {"1": {"schema_version": 1}},
+    }
+    path.write_bytes(orjson.dumps(tables, option=orjson.OPT_INDENT_2))
+    assert read_key_map(path) == Store.open(path).alias_map() != {}
+
+
+def test_a_key_map_of_a_broken_store_is_a_store_error(tmp_path: Path, papers: list[Paper]) -> None:
+    path = tmp_path / "store.json"
+    write_store(path, papers, {})
+    data = path.read_bytes()
+    for cut in (len(data) - 2, len(data) // 2, 20):  # cut short: never a partial map
+        path.write_bytes(data[:cut])
+        with pytest.raises(StoreError, match="not valid JSON"):
+            read_key_map(path)
+    path.write_bytes(data.replace(b'"2":{"key"', b'"77":{"key"'))  # not our numbering:
+    assert read_key_map(path) == Store.open(path).alias_map() != {}  # read whole, as TinyDB's
+    path.write_bytes(data.replace(b'"schema_version":1', b'"schema_version":99'))
+    with pytest.raises(StoreError, match="newer reader"):
+        read_key_map(path)
+    with pytest.raises(StoreError, match="reader build"):
+        read_key_map(tmp_path / "missing.json")
