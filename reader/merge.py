@@ -389,8 +389,10 @@ def _merge(
     papers: list[Paper] = []
     if stored or known:
         for n in _key_order(drafts, identities):
-            carried_n = carried[n] if stored else _NOTHING_CARRIED
-            kept, aliases = _kept_key(identities[n], carried_n, known, identity_owners, taken)
+            if stored:
+                kept, aliases = _kept_key(identities[n], carried[n], known, identity_owners, taken)
+            else:
+                kept, aliases = _known_key(identities[n], known, identity_owners, taken)
             key = kept or new_key(identities[n][0], taken, reserved)
             taken.add(key)
             aliases.discard(key)
@@ -440,9 +442,6 @@ def _drafts(
     return drafts, identities, carried
 
 
-_NOTHING_CARRIED: tuple[set[str], set[str]] = (set(), set())
-
-
 def _named(draft: Paper, key: str, aliases: tuple[str, ...]) -> Paper:
     """DRAFT with its key and aliases: given here, once, before the paper leaves the merge
     (drafting a tuple and then a Paper from it held both for every paper)."""
@@ -470,6 +469,22 @@ def _kept_key(
         return None, aliases
     free = sorted(k for k in old if k not in taken)
     return (free[0] if free else None), aliases | old
+
+
+def _known_key(
+    identities: list[str], known: Mapping[str, str], owners: Counter[str], taken: set[str]
+) -> tuple[str | None, set[str]]:
+    """`_kept_key` when no stored paper takes part (a rebuild: KNOWN holds the old store's
+    keys), quicker for the usual paper, whose identities name one old key or none."""
+    unique = [i for i in identities if owners[i] == 1]
+    old = {key for i in unique if (key := known.get(i)) is not None}
+    if not old:
+        return None, set(unique)
+    if len(old) == 1:
+        (key,) = old
+        return (None if key in taken else key), {*unique, key}
+    free = sorted(old - taken)
+    return (free[0] if free else None), set(unique) | old
 
 
 def _key_order(drafts: list[Paper], identities: list[list[str]]) -> list[int]:

@@ -314,3 +314,20 @@ def test_a_build_switches_threads_faster_and_then_as_before(
     with pytest.raises(reader.build.BuildError):
         build_store([empty], tmp_path / "none.json")
     assert sys.getswitchinterval() == before
+
+
+def test_a_rebuild_reads_only_the_old_stores_keys_and_keeps_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reader.store import Store
+
+    db = tmp_path / "papers.json"
+    first = sorted(SEEDS_DIR.glob("*.txt"))[:3]
+    build_store(first, db)
+    keys_before = {p.key: p.aliases for p in Store.open(db).papers}
+    # Its papers are 2 s and 250 MB at 100k: a rebuild must not load them.
+    monkeypatch.setattr(Store, "open", None)
+    build_store([SEEDS_DIR], db)
+    monkeypatch.undo()
+    after = {p.key: p for p in Store.open(db).papers}
+    assert len(after) == 30 and set(keys_before) <= set(after)
