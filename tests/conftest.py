@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from reader.textspool import TextSpool
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO_ROOT / "seeds"
@@ -32,3 +37,14 @@ def isolated_home(
 def seed_files() -> list[Path]:
     """The real seed listings, sorted."""
     return sorted(SEEDS_DIR.glob("*.txt"))
+
+
+@pytest.fixture
+def spool() -> Iterator[TextSpool]:
+    """An empty `TextSpool` (a big build's abstracts file), closed after the test."""
+    from reader.textspool import TextSpool
+
+    spool = TextSpool.create()
+    assert spool is not None
+    yield spool
+    spool.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,14 +63,6 @@ def test_combined_parts_equal_one_index() -> None:
 
 
 # ------------------------------------------------- indexed during the merge (reader build)
-
-
-@pytest.fixture
-def spool() -> Iterator[TextSpool]:
-    spool = TextSpool.create()
-    assert spool is not None
-    yield spool
-    spool.close()
 
 
 def _early(spool: TextSpool, texts: list[str]) -> abstract_index.EarlyAbstractIndex:

@@ -225,9 +225,11 @@ def _watch_early_workers(monkeypatch: pytest.MonkeyPatch) -> list:
     return started
 
 
-def test_an_early_abstract_worker_saves_the_same_indexes(
+def _built_alone_then_as_a_big_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Path, list]:
+    """The seeds' store built as usual, then the next builds watched and treated as big
+    ones (a spool for the abstracts, an early index worker)."""
     import reader.build
     from reader import abstract_index
 
@@ -236,6 +238,13 @@ def test_an_early_abstract_worker_saves_the_same_indexes(
     started = _watch_early_workers(monkeypatch)
     monkeypatch.setattr(reader.build, "EARLY_INDEX_MIN_BYTES", 0)
     monkeypatch.setattr(abstract_index, "PARALLEL_FROM", 1)
+    return alone, started
+
+
+def test_an_early_abstract_worker_saves_the_same_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone, started = _built_alone_then_as_a_big_build(tmp_path, monkeypatch)
     early = tmp_path / "early.json"
     # The worker saves them: the build process never builds the word indexes itself.
     monkeypatch.setattr(SearchIndex, "_new_word_indexes", None)
@@ -253,13 +262,9 @@ def test_a_spool_file_that_cannot_be_written_leaves_the_abstracts_in_memory(
 ) -> None:
     import errno
 
-    import reader.build
     from reader.textspool import TextSpool
 
-    alone = tmp_path / "alone.json"
-    build_store([SEEDS_DIR], alone)
-    started = _watch_early_workers(monkeypatch)
-    monkeypatch.setattr(reader.build, "EARLY_INDEX_MIN_BYTES", 0)
+    alone, started = _built_alone_then_as_a_big_build(tmp_path, monkeypatch)
 
     def disk_full(self: TextSpool, text: str) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -110,15 +110,20 @@ def test_orjson_storage_serves_tinydb_and_writes_loadable_stores(
     assert len(store) == len(papers) + 1
 
 
-def test_store_written_by_tinydb_in_another_layout_still_loads(
-    tmp_path: Path, papers: list[Paper]
-) -> None:
-    path = tmp_path / "store.json"
+def _write_in_tinydb_layout(path: Path, papers: list[Paper]) -> None:
+    """A valid store laid out as TinyDB itself writes it (indented, not a paper a line)."""
     tables = {
         "papers": {str(i): p.to_dict() for i, p in enumerate(papers, 1)},
         "meta": {"1": {"schema_version": 1}},
     }
     path.write_bytes(orjson.dumps(tables, option=orjson.OPT_INDENT_2))
+
+
+def test_store_written_by_tinydb_in_another_layout_still_loads(
+    tmp_path: Path, papers: list[Paper]
+) -> None:
+    path = tmp_path / "store.json"
+    _write_in_tinydb_layout(path, papers)
     assert Store.open(path).papers == papers
 
 
@@ -423,11 +428,7 @@ def test_a_key_map_of_a_store_laid_out_otherwise_opens_it(
     tmp_path: Path, papers: list[Paper]
 ) -> None:
     path = tmp_path / "store.json"
-    tables = {
-        "papers": {str(i): p.to_dict() for i, p in enumerate(papers, 1)},
-        "meta": {"1": {"schema_version": 1}},
-    }
-    path.write_bytes(orjson.dumps(tables, option=orjson.OPT_INDENT_2))
+    _write_in_tinydb_layout(path, papers)
     assert read_key_map(path) == Store.open(path).alias_map() != {}
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
-
-import pytest
 
 from reader.models import Paper
 from reader.stored_abstracts import StoredPaper, shelve
@@ -18,14 +15,6 @@ TEXTS = [
     "We study diffusion models.",
     "A third abstract.",
 ]
-
-
-@pytest.fixture
-def spool() -> Iterator[TextSpool]:
-    spool = TextSpool.create()
-    assert spool is not None
-    yield spool
-    spool.close()
 
 
 def test_each_distinct_text_is_written_once_and_read_back(spool: TextSpool) -> None:
