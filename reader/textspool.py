@@ -1,6 +1,6 @@
 """Abstracts kept in an unnamed temporary file during a big build, read back by number.
 
-At 100k papers the abstracts are 134 MB of the build's memory, over a third of its peak,
+At 100k papers the abstracts were 134 MB of the build's memory, nearly a third of its peak,
 yet the merge needs each text only to normalise it once (and a few to compare or to draft
 a title from), and the store writer needs each once more.  So a big build writes every
 distinct abstract here right after parsing and holds numbers instead: the texts sit in
